@@ -1,0 +1,150 @@
+"""Validate and load theme-report workbooks: the one path behind the CLI and the Upload page.
+
+A file is read and validated entirely before the database is opened for writing; a rejected
+file therefore changes nothing. An accepted file is stored under its sha256 (never under the
+name it came with) and loaded in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from etl.reader import UnreadableWorkbook, read_workbook
+from etl.reference import Reference
+from etl.validate import Issue, Validation, validate
+from isc import status as status_rule
+from isc.db import connection, schema, writes
+from isc.periods import Period
+
+
+@dataclass
+class Outcome:
+    file_name: str
+    sha256: str
+    outcome: str  # loaded | unchanged | rejected
+    message: str
+    upload_id: int | None = None
+    supersedes: int | None = None
+    version: int | None = None
+    key: tuple[str, str, str] | None = None
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in ("loaded", "unchanged")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def uploads_dir(db: str | os.PathLike | None = None) -> Path:
+    """Original files live beside the database, named by their sha256."""
+    return connection.db_path(db).parent / "uploads"
+
+
+def check(data: bytes, ref: Reference) -> Validation:
+    """Read and validate without touching any database."""
+    try:
+        raw = read_workbook(data)
+    except UnreadableWorkbook as exc:
+        return Validation(None, [Issue("error", "(file)", None, None, "", "an .xlsx theme report",
+                                       str(exc), "Download the template and fill it in.")])
+    return validate(raw, ref)
+
+
+def init_db(db: str | os.PathLike | None = None, ref: Reference | None = None) -> None:
+    """Create or migrate the schema and refresh the reference tables from the CSV files."""
+    ref = ref or Reference.load()
+    with connection.write(db) as con:
+        schema.ensure_schema(con)
+        writes.replace_reference(con, ref.tables)
+
+
+def store_original(data: bytes, sha: str, db: str | os.PathLike | None = None) -> str:
+    folder = uploads_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{sha}.xlsx"
+    target = folder / name
+    if not target.exists():
+        tmp = folder / f".{sha}.{os.getpid()}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return name
+
+
+def load_bytes(
+    data: bytes,
+    file_name: str,
+    *,
+    db: str | os.PathLike | None = None,
+    uploaded_by: str = "local",
+    ref: Reference | None = None,
+    illustrative: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Outcome:
+    ref = ref or Reference.load()
+    sha = hashlib.sha256(data).hexdigest()
+    display_name = Path(str(file_name).replace("\\", "/")).name[:255] or "upload.xlsx"
+    result = check(data, ref)
+    errors = [i.to_dict() for i in result.errors]
+    warnings = [i.to_dict() for i in result.warnings]
+    if not result.ok:
+        return Outcome(display_name, sha, "rejected",
+                       f"rejected: {len(errors)} error(s), {len(warnings)} warning(s); nothing was loaded",
+                       errors=errors, warnings=warnings)
+    report = result.report
+    period = Period.parse(report.header["period"])
+    computed, reasons = status_rule.report_status(report.indicators, report.activities, period.end)
+    ind_status = [status_rule.indicator_status(i, period.end) for i in report.indicators]
+    stored = store_original(data, sha, db)
+    meta = writes.UploadMeta(sha, display_name, stored, len(data), uploaded_by,
+                             report.header["template_version"], len(warnings), illustrative)
+
+    def _apply(c: duckdb.DuckDBPyConnection) -> Outcome:
+        schema.ensure_schema(c)
+        same = writes.live_upload_with_sha(c, sha)
+        if same:
+            return Outcome(display_name, sha, "unchanged",
+                           f"already loaded as upload #{same['id']} ({same['file_name']}); nothing changed",
+                           upload_id=same["id"], key=report.key, warnings=warnings)
+        previous = writes.live_upload_for(c, *report.key)
+        upload_id, version = writes.insert_report(c, report, meta, period.end, computed, reasons, ind_status)
+        msg = f"loaded as upload #{upload_id} ({report.row_count()} rows, status {status_rule.LABELS[computed]})"
+        if previous:
+            msg += f"; supersedes upload #{previous}, kept in history"
+        return Outcome(display_name, sha, "loaded", msg, upload_id, previous, version, report.key,
+                       warnings=warnings)
+
+    if con is not None:
+        return _apply(con)
+    with connection.write(db) as c:
+        return _apply(c)
+
+
+def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None = None,
+               uploaded_by: str = "local") -> list[Outcome]:
+    ref = Reference.load()
+    init_db(db, ref)
+    outcomes = []
+    for p in paths:
+        path = Path(p)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            outcomes.append(Outcome(path.name, "", "rejected", f"cannot read {path}: {exc.strerror}",
+                                    errors=[Issue("error", "(file)", None, None, str(path), "a readable file",
+                                                  f"cannot read the file: {exc.strerror}").to_dict()]))
+            continue
+        outcomes.append(load_bytes(data, path.name, db=db, uploaded_by=uploaded_by, ref=ref))
+    return outcomes
+
+
+def undo(upload_id: int, *, db: str | os.PathLike | None = None, actor: str = "local") -> int:
+    with connection.write(db) as con:
+        return writes.undo_upload(con, upload_id, actor)

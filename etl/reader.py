@@ -1,0 +1,88 @@
+"""Read a workbook's cells fast (python-calamine), refusing what is not a real .xlsx.
+
+Returns plain rows of Python values; judging them is the validator's job.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from python_calamine import CalamineWorkbook
+
+# An .xlsx is a zip: refuse one whose inflated size could exhaust memory before parsing it.
+MAX_INFLATED_BYTES = 200 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class UnreadableWorkbook(ValueError):
+    """The file is not a workbook this tool can read; the message says why, in plain words."""
+
+
+@dataclass
+class RawWorkbook:
+    sheets: dict[str, list[list]]
+    hidden: set[str]
+    order: list[str]
+    merged: dict[str, list[tuple[int, int, int, int]]]
+
+
+def sniff(data: bytes) -> None:
+    """Raise UnreadableWorkbook for anything that is not a plain, unencrypted .xlsx."""
+    if not data:
+        raise UnreadableWorkbook("the file is empty (0 bytes)")
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableWorkbook(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnreadableWorkbook(
+            "this is an old-format Excel file (.xls) or a password-protected workbook; "
+            "save it as an Excel Workbook (.xlsx) without a password"
+        )
+    if not data.startswith(b"PK"):
+        raise UnreadableWorkbook(
+            "this is not an Excel workbook (.xlsx); download the template and fill it in"
+        )
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
+        inflated = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})") from exc
+    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+        raise UnreadableWorkbook(
+            "this is an OpenDocument spreadsheet (.ods); in LibreOffice use "
+            "File > Save As > Excel 2007-365 (.xlsx)"
+        )
+    if "xl/workbook.xml" not in names:
+        raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)")
+    if inflated > MAX_INFLATED_BYTES:
+        raise UnreadableWorkbook(
+            f"the workbook inflates to {inflated // (1024 * 1024)} MB, over the "
+            f"{MAX_INFLATED_BYTES // (1024 * 1024)} MB limit"
+        )
+
+
+def read_workbook(data: bytes) -> RawWorkbook:
+    sniff(data)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets, hidden, order = {}, set(), []
+        for meta in wb.sheets_metadata:
+            order.append(meta.name)
+            if str(meta.visible).split(".")[-1].lower() != "visible":
+                hidden.add(meta.name)
+        for name in order:
+            sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        merged = {name: _merged(wb, name) for name in order}
+    except Exception as exc:  # calamine raises several types; all mean the same to a user
+        raise UnreadableWorkbook(f"the workbook could not be read ({exc})") from exc
+    return RawWorkbook(sheets, hidden, order, merged)
+
+
+def _merged(wb: CalamineWorkbook, name: str) -> list[tuple[int, int, int, int]]:
+    sheet = wb.get_sheet_by_name(name)
+    ranges = getattr(sheet, "merged_cell_ranges", None)
+    if not ranges:
+        return []
+    return [(a[0], a[1], b[0], b[1]) for a, b in ranges]

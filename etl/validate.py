@@ -1,0 +1,475 @@
+"""Judge a workbook's cells against the declared template, collecting every problem.
+
+Pure functions: rows of Python values in, a ReportData and a list of Issues out. Nothing here
+reads files or touches the database, so every rule is unit-tested on plain lists.
+
+Rules, in one place (also in docs/validation.md):
+- error: the file cannot be loaded until it is fixed (missing sheet or column, unknown theme,
+  wrong type, value out of range, duplicate IDs, outdated template).
+- warning: the value was understood and normalised (e.g. "itu-t " -> "ITU-T", "45%" -> 45,
+  "15/07/2025" -> 2025-07-15); the file loads, and the warning says what was changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+
+from openpyxl.utils import get_column_letter
+
+from etl import spec
+from etl.reader import RawWorkbook
+from etl.reference import Reference
+from isc.periods import Period
+
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2040, 12, 31)
+HEADER_SEARCH_ROWS = 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Issue:
+    severity: str  # "error" | "warning"
+    sheet: str
+    row: int | None
+    column: str | None
+    value: str
+    expected: str
+    message: str
+    fix: str = ""
+
+    @property
+    def cell(self) -> str:
+        if self.row is None or self.column is None:
+            return ""
+        return f"{self.column}{self.row}" if self.column.isalpha() and len(self.column) <= 3 else ""
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"cell": self.cell}
+
+    def __str__(self) -> str:
+        where = self.sheet
+        if self.row is not None:
+            where += f"!{self.cell or f'row {self.row}'}"
+        return f"{self.severity.upper()} {where}: {self.message} (found {self.value!r}; expected {self.expected})"
+
+
+@dataclass
+class Validation:
+    report: spec.ReportData | None
+    issues: list[Issue]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and not self.errors
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def squash(text: str) -> str:
+    """Compare enumerated values forgivingly: case, spaces, dashes and underscores ignored."""
+    return re.sub(r"[\s\-_./]+", "", str(text)).casefold()
+
+
+class _Cells:
+    """Converts one cell at a time, recording issues against its location."""
+
+    def __init__(self, sheet: str, issues: list[Issue]):
+        self.sheet, self.issues = sheet, issues
+
+    def add(self, severity, row, col, value, expected, message, fix=""):
+        self.issues.append(
+            Issue(severity, self.sheet, row, col, _show(value), expected, message, fix)
+        )
+
+    def text(self, v, row, col, max_length, label):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, (dt.datetime, dt.date)):
+            v = v.isoformat()[:10]
+        s = unicodedata.normalize("NFC", str(v)).strip()
+        if _CONTROL.search(s):
+            s = _CONTROL.sub("", s)
+            self.add("warning", row, col, v, "printable text",
+                     f"{label}: invisible control characters were removed")
+        if len(s) > max_length:
+            self.add("error", row, col, v, f"at most {max_length} characters",
+                     f"{label} is {len(s)} characters long", "Shorten the text.")
+            return None
+        return s
+
+    def number(self, v, row, col, label):
+        if isinstance(v, bool):
+            self.add("error", row, col, v, "a number", f"{label} must be a number")
+            return None
+        if isinstance(v, (int, float)):
+            return float(v)
+        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
+        cleaned = s.replace(",", "").replace("%", "").replace("'", "")
+        try:
+            out = float(cleaned)
+        except ValueError:
+            self.add("error", row, col, v, "a number", f"{label} must be a number",
+                     "Type digits only, e.g. 1200 or 45.5.")
+            return None
+        self.add("warning", row, col, v, "a number",
+                 f"{label} was text; read as {out:g}")
+        return out
+
+    def percent(self, v, row, col, label):
+        had_sign = isinstance(v, str) and "%" in v
+        out = self.number(v, row, col, label)
+        if out is None:
+            return None
+        if not had_sign and 0 < out < 1:  # a cell formatted as percent holds 0.45 for 45%
+            self.add("warning", row, col, v, "0 to 100", f"{label} {out:g} read as {out * 100:g}%")
+            out *= 100
+        if not 0 <= out <= 100:
+            self.add("error", row, col, v, "a number from 0 to 100",
+                     f"{label} must be between 0 and 100", "Enter a percentage from 0 to 100.")
+            return None
+        return out
+
+    def date(self, v, row, col, label):
+        out = None
+        if isinstance(v, dt.datetime):
+            out = v.date()
+        elif isinstance(v, dt.date):
+            out = v
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            if 20000 < v < 60000:  # an Excel serial date left unformatted
+                out = dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
+                self.add("warning", row, col, v, "a date", f"{label}: number read as date {out}")
+        else:
+            out = self._date_text(str(v).strip(), row, col, v, label)
+        if out is None:
+            self.add("error", row, col, v, "a date (yyyy-mm-dd)", f"{label} is not a date",
+                     "Enter a date such as 2025-07-15.")
+            return None
+        if not MIN_DATE <= out <= MAX_DATE:
+            self.add("error", row, col, v, f"a date between {MIN_DATE} and {MAX_DATE}",
+                     f"{label} {out} is out of range")
+            return None
+        return out
+
+    def _date_text(self, s, row, col, raw, label):
+        for fmt, note in (("%Y-%m-%d", None), ("%d/%m/%Y", "day/month/year"),
+                          ("%d.%m.%Y", "day.month.year"), ("%Y/%m/%d", None)):
+            try:
+                out = dt.datetime.strptime(s[:10] if fmt == "%Y-%m-%d" else s, fmt).date()
+            except ValueError:
+                continue
+            how = f" ({note})" if note else ""
+            self.add("warning", row, col, raw, "a date", f"{label}: text read as {out}{how}")
+            return out
+        try:
+            p = Period.parse(s)
+        except ValueError:
+            return None
+        self.add("warning", row, col, raw, "a date",
+                 f"{label}: quarter {p} read as its last day {p.end}")
+        return p.end
+
+    def choice(self, v, row, col, choices, label):
+        s = str(v).strip()
+        if s in choices:
+            return s
+        wanted = squash(s)
+        for c in choices:
+            if squash(c) == wanted:
+                self.add("warning", row, col, v, " / ".join(choices),
+                         f"{label} {s!r} read as {c!r}")
+                return c
+        self.add("error", row, col, v, "one of: " + ", ".join(choices),
+                 f"{label} {s!r} is not in the list", "Pick a value from the dropdown.")
+        return None
+
+
+SECTOR_ALIASES = {
+    "generalsecretariat": "GS",
+    "sg": "GS",
+    "regionaloffices": "RO",
+    "regionaloffice": "RO",
+    "radiocommunication": "ITU-R",
+    "br": "ITU-R",
+    "tsb": "ITU-T",
+    "bdt": "ITU-D",
+}
+
+
+def normalise_sector(text: str, sectors: tuple[str, ...]) -> str | None:
+    wanted = squash(text)
+    for code in sectors:
+        if squash(code) == wanted:
+            return code
+    return SECTOR_ALIASES.get(wanted)
+
+
+def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> list[list] | None:
+    if name in raw.sheets:
+        rows = raw.sheets[name]
+        actual = name
+    else:
+        match = [n for n in raw.order if n.strip().casefold() == name.casefold()]
+        if not match:
+            others = [n for n in raw.order if n not in spec.SHEET_ORDER]
+            hint = f" The workbook has: {', '.join(raw.order)}." if others else ""
+            issues.append(Issue("error", name, None, None, "", f"a sheet named {name!r}",
+                                f"sheet {name!r} is missing.{hint}",
+                                "Do not rename or delete sheets; download a new template."))
+            return None
+        actual = match[0]
+        rows = raw.sheets[actual]
+        issues.append(Issue("warning", actual, None, None, actual, name,
+                            f"sheet {actual!r} read as {name!r}"))
+    if actual in raw.hidden:
+        issues.append(Issue("warning", actual, None, None, "hidden", "a visible sheet",
+                            f"sheet {actual!r} is hidden; it was read all the same"))
+    if raw.merged.get(actual):
+        r0, c0, r1, c1 = raw.merged[actual][0]
+        issues.append(Issue("error", actual, r0 + 1, get_column_letter(c0 + 1), "merged cells",
+                            "one value per cell",
+                            f"{len(raw.merged[actual])} merged cell range(s), first "
+                            f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}",
+                            "Unmerge the cells (Home > Merge > Unmerge) and put one value per cell."))
+    return rows
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue]) -> dict | None:
+    rows = _find_sheet(raw, spec.REPORT_SHEET, issues)
+    if rows is None:
+        return None
+    cells = _Cells(spec.REPORT_SHEET, issues)
+    found: dict[str, tuple[int, object]] = {}
+    labels = {squash(f.label): f for f in spec.HEADER_FIELDS}
+    for i, row in enumerate(rows):
+        if row and not _empty(row[0]) and squash(row[0]) in labels:
+            found[labels[squash(row[0])].key] = (i + 1, row[1] if len(row) > 1 else None)
+    header: dict = {}
+    for field in spec.HEADER_FIELDS:
+        if field.key not in found:
+            issues.append(Issue("error", spec.REPORT_SHEET, None, "A", "", f"a row labelled {field.label!r}",
+                                f"the label {field.label!r} is missing from column A",
+                                "Download a new template; do not edit column A."))
+            continue
+        r, v = found[field.key]
+        if _empty(v):
+            if field.required:
+                cells.add("error", r, "B", v, field.label, f"{field.label} is empty",
+                          f"Fill in {field.label}.")
+            header[field.key] = None
+            continue
+        header[field.key] = _header_value(field, v, r, cells, ref)
+    version = header.get("template_version")
+    if "template_version" in found and version and version != spec.TEMPLATE_VERSION:
+        r = found["template_version"][0]
+        cells.add("error", r, "B", version, f"template version {spec.TEMPLATE_VERSION}",
+                  f"this file was made from template version {version}, which is no longer accepted",
+                  "Download a new template and copy your entries into it.")
+    return header
+
+
+def _header_value(field: spec.HeaderField, v, r: int, cells: _Cells, ref: Reference):
+    if field.kind == "theme":
+        s = str(v).strip()
+        code = s.split(" - ", 1)[0].strip()
+        by_name = {squash(n): c for c, n in ref.theme_names.items()}
+        code = code if code in ref.theme_names else by_name.get(squash(s)) or by_name.get(squash(code))
+        if code is None:
+            for c in ref.theme_names:
+                if squash(c) == squash(s.split(" - ", 1)[0]):
+                    code = c
+        if code is None:
+            cells.add("error", r, "B", v, "a theme from the list", f"theme {s!r} is unknown",
+                      "Pick the theme from the dropdown.")
+            return None
+        if code not in ref.reportable_themes:
+            row = next(t for t in ref["themes"] if t["code"] == code)
+            succ = row["successor"]
+            now = f"; report under {succ} - {ref.theme_names[succ]}" if succ else ""
+            cells.add("error", r, "B", v, "an active theme",
+                      f"theme {ref.theme_names[code]!r} is {row['state']} since {row['valid_to']}{now}")
+            return None
+        return code
+    if field.kind == "period":
+        try:
+            p = Period.parse(v)
+        except ValueError:
+            cells.add("error", r, "B", v, "a quarter such as 2025-Q3", "period is not a quarter")
+            return None
+        today = dt.date.today()
+        if p.start > today:
+            cells.add("error", r, "B", v, f"a quarter that has started (today is {today})",
+                      f"period {p} is in the future")
+            return None
+        if p.year < 2015:
+            cells.add("error", r, "B", v, "a quarter from 2015 on", f"period {p} is too early")
+            return None
+        if str(p) != str(v).strip():
+            cells.add("warning", r, "B", v, "2025-Q3 style", f"period read as {p}")
+        return str(p)
+    if field.kind == "sector":
+        code = normalise_sector(str(v), ref.sector_codes)
+        if code is None:
+            cells.add("error", r, "B", v, "one of: " + ", ".join(ref.sector_codes),
+                      f"reporting sector {str(v).strip()!r} is unknown",
+                      "Pick the sector from the dropdown.")
+        elif code != str(v):
+            cells.add("warning", r, "B", v, code, f"reporting sector read as {code}")
+        return code
+    if field.kind == "enum":
+        return cells.choice(v, r, "B", field.choices, field.label)
+    if field.key == "template_version":
+        return str(v).strip()
+    return cells.text(v, r, "B", field.max_length, field.label)
+
+
+def _locate_header(rows: list[list], sheet: spec.TableSheet) -> int | None:
+    wanted = {squash(c.header) for c in sheet.columns}
+    best, best_hits = None, 0
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        hits = sum(1 for v in row if not _empty(v) and squash(v) in wanted)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best if best_hits >= max(2, len(wanted) // 3) else None
+
+
+def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: list[Issue]) -> list[dict] | None:
+    rows = _find_sheet(raw, sheet.name, issues)
+    if rows is None:
+        return None
+    h = _locate_header(rows, sheet)
+    if h is None:
+        issues.append(Issue("error", sheet.name, 1, "A", "", ", ".join(c.header for c in sheet.columns),
+                            "the header row is missing", "Copy the header row from a new template."))
+        return None
+    if h != 0:
+        issues.append(Issue("warning", sheet.name, h + 1, "A", f"row {h + 1}", "the header in row 1",
+                            f"the header row was found in row {h + 1}; rows above it were ignored"))
+    positions: dict[str, int] = {}
+    by_name = {squash(c.header): c for c in sheet.columns}
+    for j, v in enumerate(rows[h]):
+        if _empty(v):
+            continue
+        col = by_name.get(squash(v))
+        if col is None:
+            issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v), "a template column",
+                                f"column {str(v).strip()!r} is not part of the template and was ignored"))
+        elif col.key not in positions:
+            positions[col.key] = j
+    missing = [c for c in sheet.columns if c.key not in positions]
+    for c in missing:
+        issues.append(Issue("error", sheet.name, h + 1, None, "", f"a column headed {c.header!r}",
+                            f"column {c.header!r} is missing", "Copy the header row from a new template."))
+    if missing:
+        return None
+    data = rows[h + 1:]
+    count = sum(1 for r in data if any(not _empty(v) for v in r))
+    if count > sheet.max_rows:
+        issues.append(Issue("error", sheet.name, None, None, f"{count} rows", f"at most {sheet.max_rows} rows",
+                            f"{count:,} rows is more than the {sheet.max_rows:,} a report may hold"))
+        return None
+    cells = _Cells(sheet.name, issues)
+    out = []
+    for i, row in enumerate(data, start=h + 2):
+        if not any(not _empty(v) for v in row):
+            continue
+        record = {"row": i}
+        for c in sheet.columns:
+            j = positions[c.key]
+            v = row[j] if j < len(row) else None
+            letter = get_column_letter(j + 1)
+            if _empty(v):
+                if c.required:
+                    cells.add("error", i, letter, v, c.header, f"{c.header} is required",
+                              f"Fill in {c.header}.")
+                record[c.key] = None
+                continue
+            record[c.key] = _convert(c, v, i, letter, cells, ref)
+        out.append(record)
+    return out
+
+
+def _convert(c: spec.Column, v, i: int, letter: str, cells: _Cells, ref: Reference):
+    if c.kind == "number":
+        return cells.number(v, i, letter, c.header)
+    if c.kind == "percent":
+        return cells.percent(v, i, letter, c.header)
+    if c.kind == "date":
+        return cells.date(v, i, letter, c.header)
+    if c.kind == "enum":
+        return cells.choice(v, i, letter, c.choices, c.header)
+    if c.kind == "sector":
+        code = normalise_sector(str(v), ref.sector_codes)
+        if code is None:
+            cells.add("error", i, letter, v, "one of: " + ", ".join(ref.sector_codes),
+                      f"{c.header} {str(v).strip()!r} is unknown", "Pick the sector from the dropdown.")
+        elif code != v:
+            cells.add("warning", i, letter, v, code, f"{c.header} {str(v).strip()!r} read as {code}")
+        return code
+    return cells.text(v, i, letter, c.max_length, c.header)
+
+
+def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
+    col = {s.key: {c.key: get_column_letter(k + 1) for k, c in enumerate(s.columns)} for s in spec.TABLE_SHEETS}
+    for sheet, id_key in (("activities", "activity_id"), ("indicators", "indicator_id")):
+        seen: dict[str, int] = {}
+        name = next(s.name for s in spec.TABLE_SHEETS if s.key == sheet)
+        for rec in getattr(report, sheet):
+            ident = rec.get(id_key)
+            if ident is None:
+                continue
+            if ident.casefold() in seen:
+                issues.append(Issue("error", name, rec["row"], col[sheet][id_key], ident, "a unique ID",
+                                    f"ID {ident!r} is already used in row {seen[ident.casefold()]}",
+                                    "Give each row its own ID."))
+            else:
+                seen[ident.casefold()] = rec["row"]
+    for a in report.activities:
+        if a.get("start_date") and a.get("end_date") and a["end_date"] < a["start_date"]:
+            issues.append(Issue("error", "Activities", a["row"], col["activities"]["end_date"],
+                                _show(a["end_date"]), f"on or after the start date {a['start_date']}",
+                                "the end date is before the start date"))
+        if a.get("status") == "Completed" and a.get("percent_complete") not in (None, 100.0):
+            issues.append(Issue("warning", "Activities", a["row"], col["activities"]["percent_complete"],
+                                _show(a["percent_complete"]), "100 for a completed activity",
+                                "status is Completed but percent complete is below 100; kept as given"))
+    for ind in report.indicators:
+        if ind.get("baseline_date") and ind.get("target_date") and ind["target_date"] <= ind["baseline_date"]:
+            issues.append(Issue("error", "Indicators", ind["row"], col["indicators"]["target_date"],
+                                _show(ind["target_date"]), f"after the baseline date {ind['baseline_date']}",
+                                "the target date must come after the baseline date"))
+
+
+def validate(raw: RawWorkbook, ref: Reference) -> Validation:
+    issues: list[Issue] = []
+    header = _header(raw, ref, issues)
+    tables = {s.key: _table(raw, s, ref, issues) for s in spec.TABLE_SHEETS}
+    if header is None or any(v is None for v in tables.values()):
+        return Validation(None, issues)
+    report = spec.ReportData(header=header, **tables)
+    _cross_checks(report, issues)
+    if any(i.severity == "error" for i in issues):
+        return Validation(None, issues)
+    return Validation(report, issues)

@@ -1,0 +1,94 @@
+"""The DuckDB schema, versioned: each migration runs once, in order, in one transaction.
+
+Reports are never updated in place. Every accepted upload adds rows keyed by its upload id and
+takes the next number of a data version (`event.seq`). The live report for a (theme, period,
+sector) at version V is the latest upload loaded at or before V and not undone by V, which is
+what makes supersede, undo and reproducible "as of" exports the same mechanism.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+CREATE TABLE sector (code VARCHAR PRIMARY KEY, name VARCHAR, bureau VARCHAR, kind VARCHAR,
+    reports BOOLEAN, name_fr VARCHAR, position INTEGER);
+CREATE TABLE body (code VARCHAR PRIMARY KEY, name VARCHAR, kind VARCHAR, chaired_by VARCHAR,
+    composition VARCHAR, source VARCHAR);
+CREATE TABLE track (code VARCHAR PRIMARY KEY, name VARCHAR, supervising_body VARCHAR,
+    review VARCHAR, position INTEGER, name_fr VARCHAR);
+CREATE TABLE theme (code VARCHAR PRIMARY KEY, name VARCHAR, track VARCHAR, state VARCHAR,
+    valid_from DATE, valid_to DATE, successor VARCHAR, reported_to_isctf_2024 BOOLEAN,
+    track_assignment VARCHAR, source VARCHAR, name_fr VARCHAR);
+CREATE TABLE resolution (code VARCHAR PRIMARY KEY, kind VARCHAR, number INTEGER, title VARCHAR,
+    annex_label VARCHAR, conference VARCHAR, calls_for_isc BOOLEAN);
+CREATE TABLE sector_resolution (code VARCHAR PRIMARY KEY, sector VARCHAR, assembly VARCHAR,
+    number VARCHAR, title VARCHAR, revision VARCHAR, source VARCHAR);
+CREATE TABLE resolution_link (pp_resolution VARCHAR, sector_resolution VARCHAR, note VARCHAR);
+CREATE TABLE theme_resolution (theme VARCHAR, resolution VARCHAR, confirmed VARCHAR);
+CREATE TABLE focal_point (theme VARCHAR, sector VARCHAR, focal_point VARCHAR, email VARCHAR,
+    illustrative BOOLEAN);
+CREATE TABLE iscg_coordinator (iscg_theme VARCHAR, theme VARCHAR, coordinator_status VARCHAR,
+    note VARCHAR, source VARCHAR);
+CREATE TABLE app_user (email VARCHAR, role VARCHAR, themes VARCHAR, sectors VARCHAR, note VARCHAR);
+
+CREATE TABLE event (seq INTEGER PRIMARY KEY, happened_at TIMESTAMP, action VARCHAR, upload_id INTEGER,
+    actor VARCHAR, detail VARCHAR);
+CREATE TABLE upload (id INTEGER PRIMARY KEY, seq INTEGER, sha256 VARCHAR, file_name VARCHAR,
+    stored_name VARCHAR, size_bytes BIGINT, uploaded_by VARCHAR, uploaded_at TIMESTAMP,
+    theme VARCHAR, period VARCHAR, sector VARCHAR, template_version VARCHAR, row_count INTEGER,
+    warning_count INTEGER, illustrative BOOLEAN, undone_seq INTEGER, undone_by VARCHAR,
+    undone_at TIMESTAMP);
+CREATE TABLE report (upload_id INTEGER PRIMARY KEY, theme VARCHAR, period VARCHAR,
+    sector VARCHAR, period_end DATE, self_status VARCHAR, summary VARCHAR, prepared_by VARCHAR,
+    computed_status VARCHAR, illustrative BOOLEAN);
+CREATE TABLE activity (upload_id INTEGER, row_no INTEGER, activity_id VARCHAR, title VARCHAR,
+    description VARCHAR, lead_sector VARCHAR, partners VARCHAR[], joint_with VARCHAR[],
+    status VARCHAR, start_date DATE, end_date DATE, percent_complete DOUBLE, result VARCHAR);
+CREATE TABLE indicator (upload_id INTEGER, row_no INTEGER, indicator_id VARCHAR, name VARCHAR,
+    unit VARCHAR, baseline DOUBLE, baseline_date DATE, target DOUBLE, target_date DATE,
+    actual DOUBLE, comment VARCHAR, status VARCHAR, detail VARCHAR);
+CREATE TABLE result (upload_id INTEGER, row_no INTEGER, title VARCHAR, description VARCHAR,
+    date DATE, link VARCHAR);
+CREATE TABLE risk (upload_id INTEGER, row_no INTEGER, kind VARCHAR, description VARCHAR,
+    severity VARCHAR, mitigation VARCHAR, owner VARCHAR, due_date DATE);
+CREATE TABLE status_reason (upload_id INTEGER, kind VARCHAR, ref VARCHAR, label VARCHAR,
+    status VARCHAR, detail VARCHAR);
+
+-- The live upload for each (theme, period, sector) at data version v.
+CREATE MACRO live_uploads(v) AS TABLE
+    SELECT * FROM upload
+    WHERE seq <= v AND (undone_seq IS NULL OR undone_seq > v)
+    QUALIFY row_number() OVER (PARTITION BY theme, period, sector ORDER BY seq DESC) = 1;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations this file lacks (the caller holds a transaction)."""
+    have = current_version(con)
+    if have > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {have} is newer than this code ({SCHEMA_VERSION})"
+        )
+    for version in range(have + 1, SCHEMA_VERSION + 1):
+        con.execute(MIGRATIONS[version])
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+        )
+    return SCHEMA_VERSION

@@ -1,0 +1,183 @@
+"""Everything that changes the database. Callers pass an open transaction (connection.write)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+REFERENCE_TABLES = {
+    # table: (csv name, columns in table order)
+    "sector": ("sectors", ["code", "name", "bureau", "kind", "reports", "name_fr", "position"]),
+    "body": ("bodies", ["code", "name", "kind", "chaired_by", "composition", "source"]),
+    "track": ("tracks", ["code", "name", "supervising_body", "review", "position", "name_fr"]),
+    "theme": ("themes", ["code", "name", "track", "state", "valid_from", "valid_to", "successor",
+                         "reported_to_isctf_2024", "track_assignment", "source", "name_fr"]),
+    "resolution": ("resolutions", ["code", "kind", "number", "title", "annex_label", "conference",
+                                   "calls_for_isc"]),
+    "sector_resolution": ("sector_resolutions", ["code", "sector", "assembly", "number", "title",
+                                                 "revision", "source"]),
+    "resolution_link": ("resolution_links", ["pp_resolution", "sector_resolution", "note"]),
+    "theme_resolution": ("theme_resolutions", ["theme", "resolution", "confirmed"]),
+    "focal_point": ("focal_points", ["theme", "sector", "focal_point", "email", "illustrative"]),
+    "iscg_coordinator": ("iscg_coordinators", ["iscg_theme", "theme", "coordinator_status", "note",
+                                               "source"]),
+    "app_user": ("users", ["email", "role", "themes", "sectors", "note"]),
+}
+_BOOL = {"yes": True, "no": False, "true": True, "false": False, "": None}
+
+
+def _cell(value: str | None, column: str):
+    if value is None:
+        return None
+    if column in ("reports", "reported_to_isctf_2024", "calls_for_isc", "illustrative"):
+        return _BOOL.get(value.lower(), None)
+    return value or None
+
+
+def replace_reference(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dict]]) -> dict[str, int]:
+    """Replace every reference table with the CSV contents; returns row counts."""
+    counts = {}
+    for table, (name, columns) in REFERENCE_TABLES.items():
+        rows = tables[name]
+        records = []
+        for i, row in enumerate(rows, start=1):
+            rec = {c: _cell(row.get(c), c) for c in columns}
+            if "position" in columns and rec["position"] is None:
+                rec["position"] = i
+            records.append(rec)
+        con.execute(f"DELETE FROM {table}")
+        if records:
+            frame = pd.DataFrame.from_records(records, columns=columns).astype(object)
+            frame = frame.where(frame.notna(), None)
+            placeholders = ", ".join("?" for _ in columns)
+            con.executemany(f"INSERT INTO {table} VALUES ({placeholders})",
+                            frame.itertuples(index=False, name=None))
+        counts[table] = len(records)
+    return counts
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
+
+
+def _next_event(con, action: str, upload_id: int, actor: str, detail: str, at: dt.datetime) -> int:
+    seq = data_version(con) + 1
+    con.execute("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)", [seq, at, action, upload_id, actor, detail])
+    return seq
+
+
+def live_upload_with_sha(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+    """The live upload whose file has this hash, if any (loading it again changes nothing)."""
+    v = data_version(con)
+    row = con.execute(
+        "SELECT id, file_name, uploaded_at FROM live_uploads(?) WHERE sha256 = ?", [v, sha256]
+    ).fetchone()
+    return None if row is None else {"id": row[0], "file_name": row[1], "uploaded_at": row[2]}
+
+
+def live_upload_for(con, theme: str, period: str, sector: str) -> int | None:
+    v = data_version(con)
+    row = con.execute(
+        "SELECT id FROM live_uploads(?) WHERE theme = ? AND period = ? AND sector = ?",
+        [v, theme, period, sector],
+    ).fetchone()
+    return row[0] if row else None
+
+
+@dataclass
+class UploadMeta:
+    sha256: str
+    file_name: str
+    stored_name: str
+    size_bytes: int
+    uploaded_by: str
+    template_version: str
+    warning_count: int
+    illustrative: bool = False
+    uploaded_at: dt.datetime | None = None
+
+
+def _frame(rows: list[dict], columns: list[str], upload_id: int) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    frame.insert(0, "upload_id", upload_id)
+    return frame
+
+
+def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, period_end: dt.date,
+                  computed_status: str, reasons: list, indicator_status: list) -> tuple[int, int]:
+    """Add one accepted report as a new upload; returns (upload id, data version)."""
+    at = meta.uploaded_at or dt.datetime.now().replace(microsecond=0)
+    upload_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM upload").fetchone()[0]
+    h = report.header
+    detail = f"{h['theme']} {h['period']} {h['sector']} from {meta.file_name}"
+    seq = _next_event(con, "load", upload_id, meta.uploaded_by, detail, at)
+    con.execute(
+        "INSERT INTO upload VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
+        [upload_id, seq, meta.sha256, meta.file_name, meta.stored_name, meta.size_bytes,
+         meta.uploaded_by, at, h["theme"], h["period"], h["sector"], meta.template_version,
+         report.row_count(), meta.warning_count, meta.illustrative],
+    )
+    con.execute(
+        "INSERT INTO report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [upload_id, h["theme"], h["period"], h["sector"], period_end, h.get("self_status"),
+         h.get("summary"), h.get("prepared_by"), computed_status, meta.illustrative],
+    )
+    acts = [
+        {
+            "row_no": a["row"], "activity_id": a["activity_id"], "title": a["title"],
+            "description": a.get("description"), "lead_sector": a["lead_sector"],
+            "partners": [s for s in ("ITU-R", "ITU-T", "ITU-D", "GS", "RO") if a.get(f"role_{s}") == "Partner"],
+            "joint_with": [s for s in ("ITU-R", "ITU-T", "ITU-D", "GS", "RO") if a.get(f"role_{s}") == "Joint"],
+            "status": a["status"], "start_date": a.get("start_date"), "end_date": a.get("end_date"),
+            "percent_complete": a.get("percent_complete"), "result": a.get("result"),
+        }
+        for a in report.activities
+    ]
+    act_cols = ["row_no", "activity_id", "title", "description", "lead_sector", "partners", "joint_with",
+                "status", "start_date", "end_date", "percent_complete", "result"]
+    _insert(con, "activity", _frame(acts, act_cols, upload_id))
+    inds = [
+        {**{k: i.get(k) for k in ("indicator_id", "name", "unit", "baseline", "baseline_date", "target",
+                                  "target_date", "actual", "comment")},
+         "row_no": i["row"], "status": st.status, "detail": st.detail}
+        for i, st in zip(report.indicators, indicator_status, strict=True)
+    ]
+    ind_cols = ["row_no", "indicator_id", "name", "unit", "baseline", "baseline_date", "target",
+                "target_date", "actual", "comment", "status", "detail"]
+    _insert(con, "indicator", _frame(inds, ind_cols, upload_id))
+    res_cols = ["row_no", "title", "description", "date", "link"]
+    _insert(con, "result", _frame([{**r, "row_no": r["row"]} for r in report.results], res_cols, upload_id))
+    risk_cols = ["row_no", "kind", "description", "severity", "mitigation", "owner", "due_date"]
+    _insert(con, "risk", _frame([{**r, "row_no": r["row"]} for r in report.risks], risk_cols, upload_id))
+    why = [{"kind": r.kind, "ref": r.ref, "label": r.label, "status": r.status, "detail": r.detail}
+           for r in reasons if r.status != "on_track" or r.kind == "report"]
+    _insert(con, "status_reason", _frame(why, ["kind", "ref", "label", "status", "detail"], upload_id))
+    return upload_id, seq
+
+
+def _insert(con, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("_incoming", frame)
+    try:
+        cols = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str) -> int:
+    """Mark an upload undone; the one it superseded (if any) is live again. Returns the version."""
+    row = con.execute("SELECT undone_seq FROM upload WHERE id = ?", [upload_id]).fetchone()
+    if row is None:
+        raise LookupError(f"no upload #{upload_id}")
+    if row[0] is not None:
+        raise ValueError(f"upload #{upload_id} was already undone")
+    at = dt.datetime.now().replace(microsecond=0)
+    seq = _next_event(con, "undo", upload_id, actor, f"undo of upload #{upload_id}", at)
+    con.execute("UPDATE upload SET undone_seq = ?, undone_by = ?, undone_at = ? WHERE id = ?",
+                [seq, actor, at, upload_id])
+    return seq
