@@ -7,6 +7,7 @@ name it came with) and loaded in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import asdict, dataclass, field
@@ -86,6 +87,7 @@ def load_bytes(
     uploaded_by: str = "local",
     ref: Reference | None = None,
     illustrative: bool = False,
+    uploaded_at: dt.datetime | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> Outcome:
     ref = ref or Reference.load()
@@ -104,10 +106,9 @@ def load_bytes(
     ind_status = [status_rule.indicator_status(i, period.end) for i in report.indicators]
     stored = store_original(data, sha, db)
     meta = writes.UploadMeta(sha, display_name, stored, len(data), uploaded_by,
-                             report.header["template_version"], len(warnings), illustrative)
+                             report.header["template_version"], len(warnings), illustrative, uploaded_at)
 
     def _apply(c: duckdb.DuckDBPyConnection) -> Outcome:
-        schema.ensure_schema(c)
         same = writes.live_upload_with_sha(c, sha)
         if same:
             return Outcome(display_name, sha, "unchanged",
@@ -124,6 +125,7 @@ def load_bytes(
     if con is not None:
         return _apply(con)
     with connection.write(db) as c:
+        schema.ensure_schema(c)
         return _apply(c)
 
 

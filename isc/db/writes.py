@@ -159,14 +159,25 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
 
 
 def _insert(con, table: str, frame: pd.DataFrame) -> None:
+    """Small frames as one multi-row VALUES statement, large ones through a registered frame."""
     if frame.empty:
+        return
+    cols = ", ".join(frame.columns)
+    if len(frame) <= 200:
+        rows = list(frame.astype(object).itertuples(index=False, name=None))
+        one = "(" + ", ".join("?" for _ in frame.columns) + ")"
+        params = [None if _missing(v) else v for row in rows for v in row]
+        con.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(one for _ in rows), params)
         return
     con.register("_incoming", frame)
     try:
-        cols = ", ".join(frame.columns)
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
 
 
 def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str) -> int:

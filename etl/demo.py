@@ -1,0 +1,247 @@
+"""Build the demo database: illustrative reports written as real workbooks and loaded for real.
+
+Theme, track, sector and body names come from the reference data (the seeds); every progress
+figure, activity and date here is generated, and every report says so ("[Illustrative]" in its
+narrative, `illustrative = true` in the database). The generator is seeded, so two builds give
+the same numbers.
+
+Variety on purpose: some themes keep pace and some lag, a few reports are missing, some are
+revised (a second upload supersedes the first), the latest quarter has late sectors, and a few
+pairs of activities in different Sectors describe the same work (known duplicates for the
+overlap finder, listed in DUPLICATE_PAIRS).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import random
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from etl import spec
+from etl.load import Outcome, init_db, load_bytes
+from etl.reference import Reference
+from etl.template import template_bytes
+from isc.db import connection
+from isc.periods import Period, period_range
+
+FIRST_PERIOD = Period(2024, 1)
+SEED = 191
+
+# Activity titles per theme (illustrative). The first sector in a theme's list leads the first
+# activity, and so on round the participants.
+ACTIVITIES: dict[str, list[str]] = {
+    "ACC": ["Captioning for ITU meetings", "Accessibility of ITU publications",
+            "ICT accessibility capacity building", "Accessible Europe and Americas events"],
+    "CAP": ["Capacity Development Manual roll-out", "ITU Academy course catalogue alignment",
+            "Joint training on spectrum management", "Centres of excellence review"],
+    "CLIM": ["Digitalization day at the climate conference", "Green Digital Action follow-up",
+             "Database on global GHG emissions of the ICT sector", "Guidelines on the environmental impact of AI",
+             "Corporate climate portal update"],
+    "COMM": ["Harmonized ITU website search", "Web content in all official languages",
+             "Joint media plan for flagship events", "Social media editorial calendar"],
+    "DATA": ["ICT indicators data collection", "Data hub consolidation", "Joint statistical capacity workshop"],
+    "RES": ["National CIRT assessments", "Global Cybersecurity Index cycle",
+            "Business continuity exercise", "Cyber drills in the regions"],
+    "DT": ["Digital Transformation and Cities Digest", "Smart sustainable cities assessments",
+           "Digital public infrastructure toolkit", "Connect 2030 country support"],
+    "EMTEL": ["Emergency telecommunications preparedness plans", "Early warnings for all: telecom component",
+              "Disaster connectivity maps", "Emergency equipment deployment drills"],
+    "EVT": ["Common events calendar", "Joint events logistics framework", "Event registration platform",
+            "Green events guidelines"],
+    "GEN": ["Girls in ICT Day", "Network of women in ITU conferences", "Gender mainstreaming in study groups",
+            "Gender-responsive events checklist"],
+    "INNO": ["Innovation challenges for SMEs", "Innovation and entrepreneurship hubs",
+             "AI for Good innovation factory", "Start-up engagement in study groups"],
+    "MEMB": ["Sector Member recruitment campaign", "Academia membership outreach",
+             "Resource mobilization pipeline", "Partnership agreements register"],
+    "REG": ["Regional initiatives coordination", "Regional offices work plan alignment",
+            "Joint regional forums", "Area office staffing review"],
+    "SPACE": ["Space 2030 agenda support", "Space sustainability workshop",
+              "Satellite filings capacity building", "Geospatial data coordination"],
+    "YOUTH": ["Generation Connect youth envoys", "Youth participation in conferences",
+              "Youth summit preparation", "Digital skills for youth programme"],
+    "EMEET": ["Remote participation platform upgrade", "Guidelines on fully virtual meetings",
+              "Captioning and interpretation for hybrid meetings", "Meeting room equipment renewal"],
+}
+
+# (theme, sector A, title A, sector B, title B): the same work reported by two Sectors.
+DUPLICATE_PAIRS: list[tuple[str, str, str, str, str]] = [
+    ("CLIM", "ITU-T", "Workshop on AI for climate action in developing countries",
+     "ITU-D", "Workshop on artificial intelligence for climate action in developing countries"),
+    ("RES", "ITU-T", "Regional cybersecurity drill for Africa",
+     "ITU-D", "Cybersecurity drill for the Africa region"),
+    ("CAP", "ITU-R", "Online course on spectrum management fundamentals",
+     "ITU-D", "Online training course on fundamentals of spectrum management"),
+    ("GEN", "ITU-T", "Mentoring programme for women in standardization",
+     "GS", "Mentoring programme for women in ITU standardization work"),
+    ("DT", "ITU-T", "Toolkit on digital public infrastructure for cities",
+     "ITU-D", "Digital public infrastructure toolkit for cities and communities"),
+]
+
+INDICATORS: list[tuple[str, str, float, float]] = [
+    # name template, unit, baseline, target
+    ("Joint activities delivered with other Sectors", "number", 0, 12),
+    ("Member States reached", "countries", 20, 80),
+    ("Participants trained or engaged", "participants", 0, 2000),
+]
+
+RESULTS_FROM_SEEDS = {
+    ("CAP", "2024-Q4"): ("ITU Capacity Development Manual",
+                         "Principles, procedures and practices for capacity development, made by the "
+                         "inter-sectoral task force on capacity development."),
+    ("CLIM", "2024-Q4"): ("ITU at COP-29: first digitalization day at a climate conference",
+                          "Culminated in the declaration on Green Digital Action (eight common objectives)."),
+}
+
+# Per (theme, sector) pace relative to plan: below ~0.8 falls off track over time.
+LAGGING = {("SPACE", "ITU-D"): 0.55, ("REG", "RO"): 0.6, ("DATA", "ITU-D"): 0.75,
+           ("EVT", "GS"): 0.7, ("YOUTH", "ITU-T"): 0.8, ("RES", "GS"): 0.65, ("MEMB", "ITU-R"): 0.78}
+
+
+def latest_complete_period(today: dt.date | None = None) -> Period:
+    return Period.containing(today or dt.date.today()).previous()
+
+
+def _report(rng: random.Random, theme: str, sector: str, period: Period, participants: list[str],
+            pace: float, index: int) -> spec.ReportData:
+    titles = ACTIVITIES[theme]
+    acts = []
+    n_periods = index + 1
+    for k, title in enumerate(titles):
+        lead = participants[k % len(participants)]
+        if lead != sector and k % 2:
+            continue  # each sector reports the activities it leads and about half it joins
+        start = FIRST_PERIOD.start + dt.timedelta(days=91 * (k % 3))
+        end = start + dt.timedelta(days=365 + 120 * k)
+        planned = min(100.0, max(0.0, (period.end - start).days / max(1, (end - start).days) * 100))
+        done = round(min(100.0, planned * pace * rng.uniform(0.97, 1.08)))
+        if done >= 100 or (period.end > end and pace >= 0.9 and rng.random() < 0.9):
+            status, done = "Completed", 100
+        elif period.end < start:
+            status, done = "Planned", 0
+        elif period.end > end:
+            status = "Delayed"
+        else:
+            status = "In progress" if pace > 0.8 or rng.random() < 0.5 else "Delayed"
+        roles = {}
+        for other in participants:
+            if other != lead and rng.random() < 0.5:
+                roles[f"role_{other}"] = "Joint" if rng.random() < 0.4 else "Partner"
+        acts.append({
+            "activity_id": f"{theme}-{k + 1:02d}", "title": title,
+            "description": f"Illustrative activity of the {theme} theme.",
+            "lead_sector": lead, **roles, "status": status, "start_date": start, "end_date": end,
+            "percent_complete": done,
+            "result": "Illustrative result recorded" if status == "Completed" else None,
+        })
+    for theme_d, sa, ta, sb, tb in DUPLICATE_PAIRS:
+        if theme_d == theme and sector in (sa, sb) and period >= Period(2025, 2):
+            title = ta if sector == sa else tb
+            acts.append({
+                "activity_id": f"{theme}-D{1 + (sector == sb)}", "title": title,
+                "description": "Illustrative activity seeded as a known duplicate for the overlap finder.",
+                "lead_sector": sector, "status": "In progress",
+                "start_date": dt.date(2025, 4, 1), "end_date": dt.date(2026, 12, 31),
+                "percent_complete": min(90, 10 * (n_periods - 5)),
+            })
+    inds = []
+    for j, (name, unit, base, target) in enumerate(INDICATORS[: 2 + (len(theme) % 2)]):
+        bdate, tdate = dt.date(2024, 1, 1), dt.date(2026, 12, 31)
+        frac = min(1.0, (period.end - bdate).days / (tdate - bdate).days)
+        actual = base + (target - base) * frac * pace * rng.uniform(0.92, 1.06)
+        inds.append({"indicator_id": f"I-{j + 1}", "name": name, "unit": unit, "baseline": base,
+                     "baseline_date": bdate, "target": target, "target_date": tdate,
+                     "actual": round(actual, 1), "comment": None})
+    results = []
+    if (theme, str(period)) in RESULTS_FROM_SEEDS and sector == participants[0]:
+        title, desc = RESULTS_FROM_SEEDS[(theme, str(period))]
+        results.append({"title": title, "description": desc, "date": period.end, "link": None})
+    elif rng.random() < 0.25:
+        results.append({"title": f"Illustrative result: {acts[0]['title'] if acts else theme} milestone",
+                        "description": "Generated for the demo.", "date": period.end - dt.timedelta(days=10),
+                        "link": None})
+    risks = []
+    if pace < 0.85 and rng.random() < 0.6:
+        risks.append({"kind": "Risk", "description": "Staff and budget constraints delay delivery (illustrative).",
+                      "severity": "High" if pace < 0.7 else "Medium",
+                      "mitigation": "Re-plan with partner Sectors", "owner": f"{sector} focal point",
+                      "due_date": period.end + dt.timedelta(days=90)})
+    if rng.random() < 0.08:
+        risks.append({"kind": "Request for decision",
+                      "description": "Agree on a single lead Sector for the joint workshop series (illustrative).",
+                      "severity": "Medium", "mitigation": "ISC-TF to decide", "owner": "ISC-TF",
+                      "due_date": period.end + dt.timedelta(days=45)})
+    self_status = "On track" if pace >= 0.9 else ("At risk" if pace >= 0.7 else "Off track")
+    if rng.random() < 0.15:
+        self_status = "On track"  # focal points are sometimes optimistic
+    header = {"self_status": self_status,
+              "summary": f"[Illustrative] Progress of {theme} reported by {sector} for {period}.",
+              "prepared_by": f"{sector} focal point (illustrative)"}
+    return spec.ReportData(header, acts, inds, results, risks)
+
+
+def plan(ref: Reference, last: Period, seed: int = SEED):
+    """Yield (theme, sector, period, ReportData, uploaded_at, revision) for every demo upload."""
+    rng = random.Random(seed)
+    periods = period_range(FIRST_PERIOD, last)
+    for theme in ref.reportable_themes:
+        participants = ref.participants(theme)
+        for sector in participants:
+            pace = LAGGING.get((theme, sector), rng.uniform(0.9, 1.08))
+            for index, period in enumerate(periods):
+                latest = period == last
+                if (latest and sector in ("ITU-D", "RO") and rng.random() < 0.5) or rng.random() < 0.05:
+                    continue  # missing report
+                report = _report(rng, theme, sector, period, participants, pace, index)
+                delay = rng.choice([3, 7, 10, 12, 14, 14, 20, 35])
+                at = dt.datetime.combine(period.end + dt.timedelta(days=delay), dt.time(10, 0))
+                yield theme, sector, period, report, at, 0
+                if rng.random() < 0.05:
+                    report = copy.deepcopy(report)
+                    for ind in report.indicators:
+                        ind["actual"] = round(ind["actual"] * 1.03, 1)
+                    report.header["summary"] += " Revised figures."
+                    yield theme, sector, period, report, at + dt.timedelta(days=5), 1
+
+
+def _workbook(job) -> bytes:
+    theme, period, sector, report = job
+    return template_bytes(_REF, theme, period, sector, report)
+
+
+_REF = Reference.load()
+
+
+def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
+               workdir: str | os.PathLike | None = None, progress=None) -> list[Outcome]:
+    """Write every demo workbook with the template writer and load it through etl.load."""
+    ref = Reference.load()
+    last = last or latest_complete_period()
+    path = connection.db_path(db)
+    for f in (path, Path(str(path) + ".wal")):
+        f.unlink(missing_ok=True)
+    init_db(path, ref)
+    outcomes = []
+    items = list(plan(ref, last))
+    jobs = [(theme, str(period), sector, report) for theme, sector, period, report, _, _ in items]
+    with (tempfile.TemporaryDirectory() as tmp,
+          ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool):
+        folder = Path(workdir or tmp)
+        workbooks = pool.map(_workbook, jobs, chunksize=8)
+        with connection.write(path) as con:
+            for n, ((theme, sector, period, _, at, rev), data) in enumerate(zip(items, workbooks), start=1):
+                name = f"{theme}_{period}_{sector}{'_rev' if rev else ''}.xlsx"
+                if workdir:
+                    (folder / name).write_bytes(data)
+                outcome = load_bytes(data, name, db=path, uploaded_by="demo", ref=ref,
+                                     illustrative=True, uploaded_at=at, con=con)
+                if not outcome.accepted:
+                    raise RuntimeError(f"demo workbook {name} was rejected: {outcome.errors[:3]}")
+                outcomes.append(outcome)
+                if progress:
+                    progress(n, len(items))
+    return outcomes
