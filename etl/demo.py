@@ -98,8 +98,8 @@ RESULTS_FROM_SEEDS = {
 }
 
 # Per (theme, sector) pace relative to plan: below ~0.8 falls off track over time.
-LAGGING = {("SPACE", "ITU-D"): 0.55, ("REG", "RO"): 0.6, ("DATA", "ITU-D"): 0.75,
-           ("EVT", "GS"): 0.7, ("YOUTH", "ITU-T"): 0.8, ("RES", "GS"): 0.65, ("MEMB", "ITU-R"): 0.78}
+LAGGING = {("SPACE", "ITU-D"): 0.55, ("REG", "RO"): 0.6, ("EVT", "GS"): 0.86, ("DATA", "ITU-D"): 0.87,
+           ("YOUTH", "ITU-T"): 0.88}
 
 
 def latest_complete_period(today: dt.date | None = None) -> Period:
@@ -119,14 +119,14 @@ def _report(rng: random.Random, theme: str, sector: str, period: Period, partici
         end = start + dt.timedelta(days=365 + 120 * k)
         planned = min(100.0, max(0.0, (period.end - start).days / max(1, (end - start).days) * 100))
         done = round(min(100.0, planned * pace * rng.uniform(0.97, 1.08)))
-        if done >= 100 or (period.end > end and pace >= 0.9 and rng.random() < 0.9):
+        if done >= 100 or (period.end > end and pace >= 0.85 and rng.random() < 0.97):
             status, done = "Completed", 100
         elif period.end < start:
             status, done = "Planned", 0
         elif period.end > end:
             status = "Delayed"
         else:
-            status = "In progress" if pace > 0.8 or rng.random() < 0.5 else "Delayed"
+            status = "In progress" if pace > 0.85 or rng.random() < 0.5 else "Delayed"
         roles = {}
         for other in participants:
             if other != lead and rng.random() < 0.5:
@@ -152,7 +152,7 @@ def _report(rng: random.Random, theme: str, sector: str, period: Period, partici
     for j, (name, unit, base, target) in enumerate(INDICATORS[: 2 + (len(theme) % 2)]):
         bdate, tdate = dt.date(2024, 1, 1), dt.date(2026, 12, 31)
         frac = min(1.0, (period.end - bdate).days / (tdate - bdate).days)
-        actual = base + (target - base) * frac * pace * rng.uniform(0.92, 1.06)
+        actual = base + (target - base) * frac * pace * rng.uniform(0.97, 1.05)
         inds.append({"indicator_id": f"I-{j + 1}", "name": name, "unit": unit, "baseline": base,
                      "baseline_date": bdate, "target": target, "target_date": tdate,
                      "actual": round(actual, 1), "comment": None})
@@ -191,7 +191,7 @@ def plan(ref: Reference, last: Period, seed: int = SEED):
     for theme in ref.reportable_themes:
         participants = ref.participants(theme)
         for sector in participants:
-            pace = LAGGING.get((theme, sector), rng.uniform(0.9, 1.08))
+            pace = LAGGING.get((theme, sector), rng.uniform(0.98, 1.1))
             for index, period in enumerate(periods):
                 latest = period == last
                 if (latest and sector in ("ITU-D", "RO") and rng.random() < 0.5) or rng.random() < 0.05:
