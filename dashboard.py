@@ -66,9 +66,25 @@ def shared_filters() -> None:
 
 
 ensure_database()
-pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-]
+pages = {
+    "Monitor": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/themes.py", title="Themes", icon=":material/topic:"),
+        st.Page("pages/tracks.py", title="Tracks", icon=":material/view_column:"),
+        st.Page("pages/sectors.py", title="Sectors", icon=":material/hub:"),
+        st.Page("pages/resolutions.py", title="Resolutions", icon=":material/gavel:"),
+    ],
+    "Coordinate": [
+        st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
+        st.Page("pages/completeness.py", title="Completeness", icon=":material/fact_check:"),
+        st.Page("pages/overlaps.py", title="Overlaps", icon=":material/join_inner:"),
+    ],
+    "Report": [
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
+        st.Page("pages/history.py", title="Upload history", icon=":material/history:"),
+        st.Page("pages/home.py", title="About the data", icon=":material/info:"),
+    ],
+}
 nav = st.navigation(pages)
 shared_filters()
 nav.run()
