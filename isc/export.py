@@ -136,7 +136,14 @@ def _plain(v):
 
 
 def table_csv(df: pd.DataFrame) -> bytes:
-    return safe_frame(df).to_csv(index=False, quoting=csv.QUOTE_MINIMAL).encode("utf-8-sig")
+    """UTF-8 CSV with a BOM (Excel opens it right); quotes fields holding CR/LF."""
+    frame = safe_frame(df)
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(["" if (isinstance(v, float) and v != v) or v is None else v for v in row])
+    return buf.getvalue().encode("utf-8-sig")
 
 
 def table_xlsx(df: pd.DataFrame, sheet: str = "Data", note: str = "") -> bytes:
