@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tarfile
 from pathlib import Path
 
 from etl.reference import Reference
@@ -39,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--user", default="local")
 
     sub.add_parser("init", help="create or migrate the database and refresh reference data").add_argument("--db")
+
+    b = sub.add_parser("backup", help="back up the database and the stored original files")
+    b.add_argument("--out", required=True, help="a .tar.gz file, or a folder for a dated one")
+    b.add_argument("--db")
+    r = sub.add_parser("restore", help="restore a backup made by `backup` (checks every checksum)")
+    r.add_argument("archive")
+    r.add_argument("--db")
     return p
 
 
@@ -70,6 +78,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         print(f"upload #{args.upload_id} undone (data version {version})")
+        return 0
+    if args.command in ("backup", "restore"):
+        from isc import backup
+
+        if args.command == "backup":
+            print(f"backup written to {backup.backup(args.out, args.db)}")
+            return 0
+        try:
+            info = backup.restore(args.archive, args.db)
+        except (ValueError, OSError, tarfile.TarError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"restored {db_path(args.db)} to data version {info['data_version']} "
+              f"({info['files']} files, backup of {info['created']})")
         return 0
     if args.command == "init":
         from etl.load import init_db

@@ -65,8 +65,12 @@ def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
         width=layout_w,
         height=layout_h,
         autosize=False,
-        title={"text": f"Figure {item.number}. {item.title}", "x": 0.01, "xanchor": "left",
-               "font": {"size": 15}},
+        title={
+            "text": f"Figure {item.number}. {item.title}",
+            "x": 0.01,
+            "xanchor": "left",
+            "font": {"size": 15},
+        },
         font={"size": 11},
         margin={"l": 70, "r": 30, "t": 60, "b": 110},
         paper_bgcolor="white",
@@ -74,9 +78,18 @@ def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
     # Drop on-screen annotations that sit below the plot (e.g. the screen "as of" line).
     keep = [a for a in (out.layout.annotations or []) if not (a.yref == "paper" and (a.y or 0) < 0)]
     out.layout.annotations = keep
-    out.add_annotation(text=_wrap(item.caption, 120) + "<br><i>" + source + "</i>", xref="paper",
-                       yref="paper", x=0, y=-0.2, xanchor="left", yanchor="top", showarrow=False,
-                       align="left", font={"size": 10, "color": "#333333"})
+    out.add_annotation(
+        text=_wrap(item.caption, 120) + "<br><i>" + source + "</i>",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.2,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        font={"size": 10, "color": "#333333"},
+    )
     return out
 
 
@@ -191,8 +204,14 @@ def figures_zip(items: list[ExportItem], images: dict) -> bytes:
     return buf.getvalue()
 
 
-def council_docx(items: list[ExportItem], images: dict, title: str, summary: list[str], source: str,
-                 tables: list[tuple[str, pd.DataFrame]] = ()) -> bytes:
+def council_docx(
+    items: list[ExportItem],
+    images: dict,
+    title: str,
+    summary: list[str],
+    source: str,
+    tables: list[tuple[str, pd.DataFrame]] = (),
+) -> bytes:
     """A Word document: summary, numbered figures (16 cm, 300 dpi) with captions, numbered tables."""
     from docx import Document
     from docx.shared import Cm, Pt

@@ -6,8 +6,8 @@ import csv
 import io
 import shutil
 import subprocess
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,14 +17,18 @@ from PIL import Image
 
 from isc import export
 
-INJECTION = ["=HYPERLINK(\"http://x\",\"a\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+INJECTION = ['=HYPERLINK("http://x","a")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
 
 
 def _items(n: int) -> list[export.ExportItem]:
     return [
-        export.ExportItem(i, f"Chart {i}", f"Caption of chart {i}.",
-                          go.Figure(go.Bar(x=["ITU-R", "ITU-T"], y=[i, 2 * i])),
-                          pd.DataFrame({"sector": ["ITU-R", "ITU-T"], "value": [i, 2 * i]}))
+        export.ExportItem(
+            i,
+            f"Chart {i}",
+            f"Caption of chart {i}.",
+            go.Figure(go.Bar(x=["ITU-R", "ITU-T"], y=[i, 2 * i])),
+            pd.DataFrame({"sector": ["ITU-R", "ITU-T"], "value": [i, 2 * i]}),
+        )
         for i in range(1, n + 1)
     ]
 
@@ -65,8 +69,9 @@ def test_docx_has_one_picture_and_caption_per_figure(rendered):
     from docx import Document
 
     items, source, images = rendered
-    data = export.council_docx(items, images, "ISC report", ["2 themes on track"], source,
-                               [("Themes by status", items[0].data)])
+    data = export.council_docx(
+        items, images, "ISC report", ["2 themes on track"], source, [("Themes by status", items[0].data)]
+    )
     doc = Document(io.BytesIO(data))
     assert len(doc.inline_shapes) == 3
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
@@ -112,18 +117,27 @@ def test_column_names_are_neutralised_too():
     assert export.table_csv(df).decode("utf-8-sig").splitlines()[0] == "'=cmd"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
-                    reason="LibreOffice and poppler-utils are installed by .ci/run")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+    reason="LibreOffice and poppler-utils are installed by .ci/run",
+)
 def test_docx_converts_to_pdf_and_renders(rendered, tmp_path):
     items, source, images = rendered
     docx = tmp_path / "pack.docx"
     docx.write_bytes(export.council_docx(items, images, "ISC report", ["summary"], source))
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = tmp_path / "pack.pdf"
     assert pdf.stat().st_size > 10_000
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
     page = next(tmp_path.glob("page*.png"))
     im = Image.open(page).convert("L")
     # The page is not blank: the chart puts plenty of non-white pixels on it.
