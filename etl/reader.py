@@ -5,15 +5,24 @@ Returns plain rows of Python values; judging them is the validator's job.
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from python_calamine import CalamineWorkbook
 
 # An .xlsx is a zip: refuse one whose inflated size could exhaust memory before parsing it.
 MAX_INFLATED_BYTES = 200 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_RATIO = 250  # legitimate sheet XML compresses 5-50x; a bomb far more
+MAX_SHEET_ROWS = 200_000
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>\s*<f[ >/](?:(?!</c>).)*?</c>', re.S)
+_SHEET_ENTRY = re.compile(rb'<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"')
+_REL_REV = re.compile(rb'<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"')
 
 
 class UnreadableWorkbook(ValueError):
@@ -26,6 +35,8 @@ class RawWorkbook:
     hidden: set[str]
     order: list[str]
     merged: dict[str, list[tuple[int, int, int, int]]]
+    # sheet -> [(cell, has_cached_value)] for cells holding a formula
+    formulas: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
 
 
 def sniff(data: bytes) -> None:
@@ -56,6 +67,12 @@ def sniff(data: bytes) -> None:
         )
     if "xl/workbook.xml" not in names:
         raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)")
+    for info in zf.infolist():
+        if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise UnreadableWorkbook(
+                f"the workbook looks like a decompression bomb ({info.filename} inflates "
+                f"{info.file_size // max(1, info.compress_size)}x); it was not opened"
+            )
     if inflated > MAX_INFLATED_BYTES:
         raise UnreadableWorkbook(
             f"the workbook inflates to {inflated // (1024 * 1024)} MB, over the "
@@ -63,8 +80,51 @@ def sniff(data: bytes) -> None:
         )
 
 
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part inside the zip."""
+    wb = zf.read("xl/workbook.xml")
+    try:
+        rels_xml = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    rels = {rid: target for rid, target in _REL.findall(rels_xml)}
+    rels.update({rid: target for target, rid in _REL_REV.findall(rels_xml)})
+    out = {}
+    for name, rid in _SHEET_ENTRY.findall(wb):
+        target = rels.get(rid, b"").decode()
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        out[html.unescape(name.decode())] = part
+    return out
+
+
+def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
+    """Refuse oversized sheets before parsing them; list formula cells per sheet."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    formulas: dict[str, list[tuple[str, bool]]] = {}
+    for sheet, part in _sheet_parts(zf).items():
+        try:
+            with zf.open(part) as f:
+                head = f.read(4096)
+        except KeyError:
+            continue
+        m = _DIMENSION.search(head)
+        if m and int(m[1]) > MAX_SHEET_ROWS:
+            raise UnreadableWorkbook(
+                f"sheet {sheet!r} has {int(m[1]):,} rows, over the limit of {MAX_SHEET_ROWS:,}; "
+                "a theme report is far smaller"
+            )
+        xml = zf.read(part)
+        if b"<f" in xml:
+            cells = [(c.group(1).decode(), b"<v>" in c.group(0) or b"<v " in c.group(0))
+                     for c in _FORMULA_CELL.finditer(xml)]
+            if cells:
+                formulas[sheet] = cells
+    return formulas
+
+
 def read_workbook(data: bytes) -> RawWorkbook:
     sniff(data)
+    formulas = inspect_parts(data)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, hidden, order = {}, set(), []
@@ -77,7 +137,7 @@ def read_workbook(data: bytes) -> RawWorkbook:
         merged = {name: _merged(wb, name) for name in order}
     except Exception as exc:  # calamine raises several types; all mean the same to a user
         raise UnreadableWorkbook(f"the workbook could not be read ({exc})") from exc
-    return RawWorkbook(sheets, hidden, order, merged)
+    return RawWorkbook(sheets, hidden, order, merged, formulas)
 
 
 def _merged(wb: CalamineWorkbook, name: str) -> list[tuple[int, int, int, int]]:

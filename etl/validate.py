@@ -462,8 +462,28 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
                                 "the target date must come after the baseline date"))
 
 
+def _formula_issues(raw: RawWorkbook, issues: list[Issue]) -> None:
+    """Formulas: a saved (cached) value is used with a warning; no saved value is an error."""
+    read_sheets = {spec.REPORT_SHEET.casefold(), *(s.name.casefold() for s in spec.TABLE_SHEETS)}
+    for sheet, cells in raw.formulas.items():
+        if sheet.strip().casefold() not in read_sheets:
+            continue
+        for cell, cached in cells:
+            col = re.match(r"[A-Z]+", cell)[0]
+            row = int(cell[len(col):])
+            if cached:
+                issues.append(Issue("warning", sheet, row, col, "formula", "a typed value",
+                                    "the cell holds a formula; its saved value was used"))
+            else:
+                issues.append(Issue("error", sheet, row, col, "formula without a saved value",
+                                    "a typed value",
+                                    "the cell holds a formula whose value was never computed",
+                                    "Open the file in Excel or LibreOffice and save it, or type the value."))
+
+
 def validate(raw: RawWorkbook, ref: Reference) -> Validation:
     issues: list[Issue] = []
+    _formula_issues(raw, issues)
     header = _header(raw, ref, issues)
     tables = {s.key: _table(raw, s, ref, issues) for s in spec.TABLE_SHEETS}
     if header is None or any(v is None for v in tables.values()):
