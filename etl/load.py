@@ -22,12 +22,14 @@ from isc import status as status_rule
 from isc.db import connection, schema, writes
 from isc.periods import Period
 
+ANY = object()  # sentinel: no expectation about the live upload
+
 
 @dataclass
 class Outcome:
     file_name: str
     sha256: str
-    outcome: str  # loaded | unchanged | rejected
+    outcome: str  # loaded | unchanged | rejected | conflict
     message: str
     upload_id: int | None = None
     supersedes: int | None = None
@@ -89,7 +91,14 @@ def load_bytes(
     illustrative: bool = False,
     uploaded_at: dt.datetime | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    expected_live: int | None | object = ANY,
 ) -> Outcome:
+    """Validate and load one workbook.
+
+    `expected_live` is the live upload id (or None) the uploader saw in the preview; when it
+    is given and another upload for the same report landed since, nothing is loaded and the
+    outcome is "conflict", so of two simultaneous uploads of one report exactly one wins.
+    """
     ref = ref or Reference.load()
     sha = hashlib.sha256(data).hexdigest()
     display_name = Path(str(file_name).replace("\\", "/")).name[:255] or "upload.xlsx"
@@ -115,6 +124,11 @@ def load_bytes(
                            f"already loaded as upload #{same['id']} ({same['file_name']}); nothing changed",
                            upload_id=same["id"], key=report.key, warnings=warnings)
         previous = writes.live_upload_for(c, *report.key)
+        if expected_live is not ANY and previous != expected_live:
+            return Outcome(display_name, sha, "conflict",
+                           f"not loaded: upload #{previous} for {' '.join(report.key)} was loaded while you "
+                           "were reviewing; look at the new preview and load again",
+                           supersedes=previous, key=report.key, warnings=warnings)
         upload_id, version = writes.insert_report(c, report, meta, period.end, computed, reasons, ind_status)
         msg = f"loaded as upload #{upload_id} ({report.row_count()} rows, status {status_rule.LABELS[computed]})"
         if previous:

@@ -189,3 +189,32 @@ def test_period_text_round_trips(year, quarter):
     assert Period.parse(str(p)) == p
     assert Period.parse(f"Q{quarter} {year}") == p
     assert p.start <= p.end < p.next().start
+
+
+def test_two_simultaneous_uploads_of_one_report_have_one_winner(empty_db):
+    """Both uploaders previewed against the same live state; the second to commit is told why."""
+    import threading
+
+    from isc.db import connection
+
+    a = next(c for c in CASES if c.name == "un_language_arabic").data
+    b = next(c for c in CASES if c.name == "un_language_chinese").data
+    outcomes = {}
+    barrier = threading.Barrier(2)
+
+    def upload(name, data):
+        barrier.wait()
+        outcomes[name] = load_bytes(data, f"{name}.xlsx", db=empty_db, expected_live=None)
+
+    threads = [threading.Thread(target=upload, args=(n, d)) for n, d in (("a", a), ("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    kinds = sorted(o.outcome for o in outcomes.values())
+    assert kinds == ["conflict", "loaded"]
+    loser = next(o for o in outcomes.values() if o.outcome == "conflict")
+    winner = next(o for o in outcomes.values() if o.outcome == "loaded")
+    assert f"upload #{winner.upload_id}" in loser.message
+    with connection.read(empty_db) as con:
+        assert con.execute("SELECT count(*) FROM upload").fetchone()[0] == 1
