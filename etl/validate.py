@@ -79,6 +79,8 @@ class Validation:
 def _show(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

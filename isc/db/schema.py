@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -66,7 +66,23 @@ CREATE MACRO live_uploads(v) AS TABLE
     QUALIFY row_number() OVER (PARTITION BY theme, period, sector ORDER BY seq DESC) = 1;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1}
+# Coordination records (issue 6): meetings with their notes and actions, and overlap reviews.
+_V2 = """
+CREATE SEQUENCE meeting_id_seq START 1;
+CREATE TABLE meeting (id INTEGER PRIMARY KEY DEFAULT nextval('meeting_id_seq'), body VARCHAR NOT NULL,
+    title VARCHAR, period VARCHAR, starts_at TIMESTAMP NOT NULL, frozen_version INTEGER NOT NULL,
+    created_by VARCHAR, ended_at TIMESTAMP);
+CREATE TABLE meeting_note (meeting_id INTEGER NOT NULL, theme VARCHAR NOT NULL, notes VARCHAR,
+    decided VARCHAR, updated_at TIMESTAMP, updated_by VARCHAR, PRIMARY KEY (meeting_id, theme));
+CREATE SEQUENCE action_id_seq START 1;
+CREATE TABLE action (id INTEGER PRIMARY KEY DEFAULT nextval('action_id_seq'), meeting_id INTEGER NOT NULL,
+    theme VARCHAR, text VARCHAR NOT NULL, owner VARCHAR, due_date DATE, status VARCHAR NOT NULL DEFAULT 'open',
+    created_at TIMESTAMP, updated_at TIMESTAMP, updated_by VARCHAR);
+CREATE TABLE overlap_review (key_a VARCHAR NOT NULL, key_b VARCHAR NOT NULL, verdict VARCHAR NOT NULL,
+    score DOUBLE, period VARCHAR, reviewer VARCHAR, reviewed_at TIMESTAMP, PRIMARY KEY (key_a, key_b));
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

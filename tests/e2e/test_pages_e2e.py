@@ -1,0 +1,95 @@
+"""The real dashboard in Chromium: every page renders without error, monitor pages show charts,
+the overview fits one 1080p screen, and a link carries the shared filters.
+
+Screenshots go to tests/artifacts/screenshots/<page>.png (1920x1080).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from etl.reference import Reference
+from tests.conftest import DEMO_LAST_PERIOD
+from tests.e2e.conftest import MONITOR_PAGES, PAGES, open_page, shoot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+EXCEPTION = '[data-testid="stException"]'
+CHART = '.js-plotly-plot, [data-testid="stPlotlyChart"]'
+SERVER_ERROR = re.compile(r"Traceback \(most recent call last\)|Uncaught app exception|Error:", re.I)
+
+
+def _filter_value(page, key: str) -> str:
+    """The text shown in the sidebar selectbox whose widget key is filter_<key>."""
+    return page.locator(f".st-key-filter_{key} input").input_value()
+
+
+def test_navigation_lists_exactly_the_pages_under_test(server, page):
+    open_page(page, server.url, PAGES["overview"])
+    hrefs = page.locator('[data-testid="stSidebarNav"] a').evaluate_all("els => els.map(e => e.href)")
+    paths = {h.split("?")[0].removeprefix(server.url).strip("/") for h in hrefs}
+    assert paths == set(PAGES.values())
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_renders(server, page, name):
+    js_errors: list[str] = []
+    page.on("pageerror", lambda exc: js_errors.append(str(exc)))
+    log_before = len(server.log_text())
+
+    open_page(page, server.url, PAGES[name])
+
+    if name in MONITOR_PAGES:
+        # plotly is loaded lazily: give the first chart a moment to draw after the run ends.
+        page.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=30_000)
+    shoot(page, name)
+
+    exceptions = page.locator(EXCEPTION)
+    assert exceptions.count() == 0, f"{name}: Streamlit exception on screen: {exceptions.first.inner_text()}"
+    server_errors = [ln for ln in server.log_text()[log_before:].splitlines() if SERVER_ERROR.search(ln)]
+    assert not server_errors, f"{name}: errors in the server log:\n" + "\n".join(server_errors)
+    assert not js_errors, f"{name}: JavaScript errors: {js_errors}"
+    main = page.locator('[data-testid="stMain"]')
+    assert main.inner_text().strip(), f"{name}: the main area is empty"
+    if name in MONITOR_PAGES:
+        assert page.locator(CHART).count() >= 1, f"{name}: no plotly chart rendered"
+
+
+def test_overview_fits_one_1080p_screen(server, page):
+    open_page(page, server.url, PAGES["overview"])
+    page.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=30_000)
+    overflow = page.evaluate(
+        """() => {
+            const els = [document.scrollingElement,
+                         document.querySelector('[data-testid="stMain"]'),
+                         document.querySelector('[data-testid="stAppViewContainer"]')];
+            return Math.max(...els.filter(Boolean).map(e => e.scrollHeight - e.clientHeight));
+        }"""
+    )
+    shoot(page, "overview-1080p")
+    assert overflow <= 4, f"the overview scrolls by {overflow}px at 1920x1080"
+
+
+def test_url_restores_filters_and_carries_them_across_pages(server, page):
+    climate = Reference.load().theme_names["CLIM"]
+    open_page(page, server.url, PAGES["overview"], "period=2025-Q3&theme=CLIM")
+
+    assert _filter_value(page, "period") == "2025-Q3"
+    assert _filter_value(page, "theme") == climate
+    assert "period=2025-Q3" in page.url and "theme=CLIM" in page.url
+
+    # Moving to another page through the navigation keeps the filters, in the widgets and the URL.
+    page.locator('[data-testid="stSidebarNav"] a[href$="/themes"]').first.click()
+    page.wait_for_url(re.compile(r"/themes\?"))
+    wait_idle(page)
+    assert _filter_value(page, "period") == "2025-Q3"
+    assert _filter_value(page, "theme") == climate
+    assert "period=2025-Q3" in page.url and "theme=CLIM" in page.url
+
+
+def test_unknown_period_in_url_falls_back_to_latest(server, page):
+    open_page(page, server.url, PAGES["overview"], "period=1999-Q1")
+    assert _filter_value(page, "period") == str(DEMO_LAST_PERIOD)
+    assert f"period={DEMO_LAST_PERIOD}" in page.url
