@@ -51,11 +51,12 @@ def shared_filters() -> None:
             st.session_state[state_key] = options[key][0] if options[key] else None
     with st.sidebar:
         st.selectbox("Period", options["period"], key="filter_period")
-        st.selectbox("Track", options["track"], key="filter_track",
+        # A None value shows the placeholder, so the placeholder names the "all" choice.
+        st.selectbox("Track", options["track"], key="filter_track", placeholder="All tracks",
                      format_func=lambda c: "All tracks" if c is None else labels["track"].get(c, c))
-        st.selectbox("Sector", options["sector"], key="filter_sector",
+        st.selectbox("Sector", options["sector"], key="filter_sector", placeholder="All sectors",
                      format_func=lambda c: "All sectors" if c is None else c)
-        st.selectbox("Theme", options["theme"], key="filter_theme",
+        st.selectbox("Theme", options["theme"], key="filter_theme", placeholder="All themes",
                      format_func=lambda c: "All themes" if c is None else labels["theme"].get(c, c))
     for key in FILTER_KEYS:
         value = st.session_state.get(f"filter_{key}")
@@ -85,6 +86,21 @@ pages = {
         st.Page("pages/home.py", title="About the data", icon=":material/info:"),
     ],
 }
-nav = st.navigation(pages)
+
+
+def sidebar_navigation(sections: dict) -> None:
+    """The page links, grouped by section. Streamlit's own sectioned menu puts the section
+    headers inside its <ul>, which axe-core reports as a serious list-structure violation, so
+    the menu is drawn here with st.page_link and the built-in one is hidden."""
+    with st.sidebar:
+        for section, section_pages in sections.items():
+            st.markdown(f"**{section}**")
+            for p in section_pages:
+                st.page_link(p)
+        st.divider()
+
+
+nav = st.navigation(pages, position="hidden")
+sidebar_navigation(pages)
 shared_filters()
 nav.run()

@@ -51,8 +51,10 @@ def evaluate(db, options_list, thresholds):
             scored[name].append((period, pairs))
     elapsed = time.perf_counter() - t0
     all_pos = set().union(*positives)
-    print(f"periods: {len(periods)}; seeded positive pairs (period x pair): {len(all_pos)}; "
-          f"scoring all periods, {len(options_list)} methods: {elapsed:.2f} s")
+    print(
+        f"periods: {len(periods)}; seeded positive pairs (period x pair): {len(all_pos)}; "
+        f"scoring all periods, {len(options_list)} methods: {elapsed:.2f} s"
+    )
     for name, _ in options_list:
         n_pairs = sum(len(p) for _, p in scored[name])
         print(f"\n== {name}: {n_pairs} candidate pairs (different Sectors, same theme, dates overlap)")
@@ -68,7 +70,13 @@ def evaluate(db, options_list, thresholds):
             precision = tp / len(flagged) if flagged else 1.0
             recall = tp / len(all_pos) if all_pos else 1.0
             mark = "  <- default" if abs(th - overlaps.THRESHOLD) < 1e-9 else ""
-            print(f"{th:>9.2f} {len(flagged):>8} {tp:>4} {fp:>4} {fn:>4} {precision:>9.3f} {recall:>7.3f}{mark}")
+            distinct = {(a, b) for _, a, b in flagged}
+            distinct_pos = {(a, b) for _, a, b in all_pos}
+            d_prec = len(distinct & distinct_pos) / len(distinct) if distinct else 1.0
+            print(
+                f"{th:>9.2f} {len(flagged):>8} {tp:>4} {fp:>4} {fn:>4} {precision:>9.3f} {recall:>7.3f}"
+                f"   distinct pairs: {len(distinct)} flagged, precision {d_prec:.3f}{mark}"
+            )
         # the best-scoring non-positive pairs: what a reviewer would see next
         rest = []
         for period, pairs in scored[name]:
@@ -77,12 +85,16 @@ def evaluate(db, options_list, thresholds):
                     rest.append((r.score, period, r.title_a, r.title_b))
         rest.sort(reverse=True)
         pos_scores = sorted(
-            r.score for period, pairs in scored[name] for r in pairs.itertuples(index=False)
+            r.score
+            for period, pairs in scored[name]
+            for r in pairs.itertuples(index=False)
             if (period, r.key_a, r.key_b) in all_pos
         )
         if pos_scores:
-            print(f"lowest positive score {pos_scores[0]:.3f}; highest negative "
-                  f"{rest[0][0] if rest else float('nan'):.3f}")
+            print(
+                f"lowest positive score {pos_scores[0]:.3f}; highest negative "
+                f"{rest[0][0] if rest else float('nan'):.3f}"
+            )
         for s, period, ta, tb in rest[:3]:
             print(f"  top negative {s:.3f} {period}: {ta!r} vs {tb!r}")
 

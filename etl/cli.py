@@ -122,9 +122,9 @@ def _template(args) -> int:
         return 2
     prefill = None
     if args.db:
-        from isc.db import queries
+        from isc.db import uploads
 
-        prefill = queries.prefill_report(theme, period, args.sector, db=args.db)
+        prefill = uploads.prefill_report(theme, period, args.sector, db=args.db)
     path = write_template(args.out, ref, theme, period, args.sector, prefill)
     print(f"wrote {path}" + (" (pre-filled from the previous report)" if prefill else ""))
     return 0

@@ -233,7 +233,7 @@ def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
         folder = Path(workdir or tmp)
         workbooks = pool.map(_workbook, jobs, chunksize=8)
         with connection.write(path) as con:
-            for n, ((theme, sector, period, _, at, rev), data) in enumerate(zip(items, workbooks), start=1):
+            for n, ((theme, sector, period, _, at, rev), data) in enumerate(zip(items, workbooks, strict=True), start=1):
                 name = f"{theme}_{period}_{sector}{'_rev' if rev else ''}.xlsx"
                 if workdir:
                     (folder / name).write_bytes(data)

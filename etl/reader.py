@@ -132,16 +132,17 @@ def read_workbook(data: bytes) -> RawWorkbook:
             order.append(meta.name)
             if str(meta.visible).split(".")[-1].lower() != "visible":
                 hidden.add(meta.name)
+        merged = {}
         for name in order:
-            sheets[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        merged = {name: _merged(wb, name) for name in order}
+            sheet = wb.get_sheet_by_name(name)  # parses the sheet: do it once per sheet
+            sheets[name] = sheet.to_python(skip_empty_area=False)
+            merged[name] = _merged(sheet)
     except Exception as exc:  # calamine raises several types; all mean the same to a user
         raise UnreadableWorkbook(f"the workbook could not be read ({exc})") from exc
     return RawWorkbook(sheets, hidden, order, merged, formulas)
 
 
-def _merged(wb: CalamineWorkbook, name: str) -> list[tuple[int, int, int, int]]:
-    sheet = wb.get_sheet_by_name(name)
+def _merged(sheet) -> list[tuple[int, int, int, int]]:
     ranges = getattr(sheet, "merged_cell_ranges", None)
     if not ranges:
         return []

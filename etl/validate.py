@@ -12,10 +12,14 @@ Rules, in one place (also in docs/validation.md):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import operator
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from itertools import compress, repeat
+from operator import itemgetter
 
 from openpyxl.utils import get_column_letter
 
@@ -387,30 +391,174 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     if missing:
         return None
     data = rows[h + 1:]
-    count = sum(1 for r in data if any(not _empty(v) for v in r))
-    if count > sheet.max_rows:
-        issues.append(Issue("error", sheet.name, None, None, f"{count} rows", f"at most {sheet.max_rows} rows",
-                            f"{count:,} rows is more than the {sheet.max_rows:,} a report may hold"))
+    kept = [(i, r) for i, r in enumerate(data, start=h + 2)
+            if (r and type(r[0]) is str and r[0].strip()) or _has_data(r)]
+    if len(kept) > sheet.max_rows:
+        issues.append(Issue("error", sheet.name, None, None, f"{len(kept)} rows", f"at most {sheet.max_rows} rows",
+                            f"{len(kept):,} rows is more than the {sheet.max_rows:,} a report may hold"))
         return None
     cells = _Cells(sheet.name, issues)
-    out = []
-    for i, row in enumerate(data, start=h + 2):
-        if not any(not _empty(v) for v in row):
+    row_numbers = [i for i, _ in kept]
+    width = max(positions.values()) + 1
+    rows_only = [r if len(r) >= width else [*r, *([None] * (width - len(r)))] for _, r in kept]
+    # transposed: every row has at least `width` cells, so zip yields at least `width` columns
+    by_position = list(zip(*rows_only, strict=False)) if rows_only else [()] * width
+    # Column by column, a fast path converts the values that cannot raise an issue (the vast
+    # majority); the others are converted one cell at a time below, in row order, so the issues
+    # come out exactly as a cell-by-cell pass would give them.
+    columns, slow = [], []
+    for n, c in enumerate(sheet.columns):
+        out, todo = _fast_column(c, by_position[positions[c.key]], ref)
+        columns.append(out)
+        slow.extend((k, n) for k in todo)
+    for k, n in sorted(slow):
+        c = sheet.columns[n]
+        i = row_numbers[k]
+        j = positions[c.key]
+        v = rows_only[k][j]
+        letter = get_column_letter(j + 1)
+        if _empty(v):
+            if c.required:
+                cells.add("error", i, letter, v, c.header, f"{c.header} is required", f"Fill in {c.header}.")
+            columns[n][k] = None
+        else:
+            columns[n][k] = _convert(c, v, i, letter, cells, ref)
+    keys = ["row", *(c.key for c in sheet.columns)]
+    return [dict(zip(keys, values, strict=False)) for values in zip(row_numbers, *columns, strict=True)]
+
+
+def _has_data(row: list) -> bool:
+    for v in row:
+        if v is None:
             continue
-        record = {"row": i}
-        for c in sheet.columns:
-            j = positions[c.key]
-            v = row[j] if j < len(row) else None
-            letter = get_column_letter(j + 1)
-            if _empty(v):
-                if c.required:
-                    cells.add("error", i, letter, v, c.header, f"{c.header} is required",
-                              f"Fill in {c.header}.")
-                record[c.key] = None
+        if type(v) is not str or v.strip():
+            return True
+    return False
+
+
+def _clean_column(c: spec.Column, values, ref: Reference) -> list | None:
+    """The whole column at C speed (map, set, min/max), when every value in it is already clean.
+
+    Returns None as soon as one value might need a message; the caller then goes cell by cell.
+    """
+    if not values:
+        return []
+    kind = c.kind
+    if kind in ("enum", "sector"):
+        lookup: dict = {v: v for v in (c.choices if kind == "enum" else ref.sector_codes)}
+        if not c.required:
+            lookup[""] = lookup[None] = None
+        try:
+            return list(map(lookup.__getitem__, values))
+        except (KeyError, TypeError):
+            return None
+    types = set(map(type, values))
+    if kind == "text":
+        if types != {str}:
+            return None
+        stripped = list(map(str.strip, values))
+        has_blank = "" in stripped
+        if has_blank and c.required:
+            return None
+        joined = "".join(stripped)
+        if not (joined.isascii() and joined.isprintable()) or max(map(len, stripped)) > c.max_length:
+            return None
+        return [v or None for v in stripped] if has_blank else stripped
+    if kind in ("number", "percent"):
+        if not types <= {float, int}:
+            return None
+        out = list(map(float, values))
+        if kind == "percent":
+            ordered = sorted(out)
+            first_positive = bisect.bisect_right(ordered, 0.0)
+            if ordered[0] < 0 or ordered[-1] > 100 or (
+                first_positive < len(ordered) and ordered[first_positive] < 1
+            ):
+                return None
+        return out
+    if kind == "date":
+        present = list(filter(None, values)) if not c.required else values
+        if not present:
+            return [None] * len(values)
+        if set(map(type, present)) != {dt.date} or min(present) < MIN_DATE or max(present) > MAX_DATE:
+            return None
+        if len(present) == len(values):
+            return list(values)
+        if not set(map(type, values)) <= {dt.date, str, type(None)}:  # the falsy ones: "" or None
+            return None
+        return [v or None for v in values]
+    return None
+
+
+def _fast_column(c: spec.Column, values, ref: Reference) -> tuple[list, list[int]]:
+    """Convert the values of one column that are already clean, without a function call per cell.
+
+    Returns the converted column and the positions of the cells left for the cell-by-cell path
+    (anything that could raise an error or a warning); their slot holds None meanwhile.
+    """
+    clean = _clean_column(c, values, ref)
+    if clean is not None:
+        return clean, []
+    out: list = []
+    slow: list[int] = []
+    append, later = out.append, slow.append
+    blank = c.required is False  # an optional blank cell is simply None
+    kind = c.kind
+    if kind == "text":
+        limit = c.max_length
+        for k, v in enumerate(values):
+            if type(v) is str and (v.isascii() or unicodedata.is_normalized("NFC", v)):
+                s = v.strip()
+                if s:
+                    if len(s) <= limit and s.isprintable():
+                        append(s)
+                        continue
+                elif blank:
+                    append(None)
+                    continue
+            elif v is None and blank:
+                append(None)
                 continue
-            record[c.key] = _convert(c, v, i, letter, cells, ref)
-        out.append(record)
-    return out
+            append(None)
+            later(k)
+    elif kind in ("enum", "sector"):
+        allowed = set(c.choices if kind == "enum" else ref.sector_codes)
+        for k, v in enumerate(values):
+            if v in allowed and type(v) is str:
+                append(v)
+            elif blank and (v is None or v == "" or (type(v) is str and not v.strip())):
+                append(None)
+            else:
+                append(None)
+                later(k)
+    elif kind in ("number", "percent", "date"):
+        number, percent = kind == "number", kind == "percent"
+        for k, v in enumerate(values):
+            t = type(v)
+            if t is float or t is int:
+                if number:
+                    append(float(v))
+                    continue
+                if percent:
+                    f = float(v)
+                    if f == 0 or 1 <= f <= 100:
+                        append(f)
+                        continue
+            elif t is dt.date or t is dt.datetime:
+                if not number and not percent:
+                    d = v.date() if t is dt.datetime else v
+                    if MIN_DATE <= d <= MAX_DATE:
+                        append(d)
+                        continue
+            elif blank and (v is None or (t is str and not v.strip())):
+                append(None)
+                continue
+            append(None)
+            later(k)
+    else:
+        out = [None] * len(values)
+        slow = list(range(len(values)))
+    return out, slow
 
 
 def _convert(c: spec.Column, v, i: int, letter: str, cells: _Cells, ref: Reference):
@@ -438,6 +586,9 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
     for sheet, id_key in (("activities", "activity_id"), ("indicators", "indicator_id")):
         seen: dict[str, int] = {}
         name = next(s.name for s in spec.TABLE_SHEETS if s.key == sheet)
+        folded = list(map(str.casefold, filter(None, map(itemgetter(id_key), getattr(report, sheet)))))
+        if len(set(folded)) == len(folded):  # no duplicate: nothing to report (checked at C speed)
+            continue
         for rec in getattr(report, sheet):
             ident = rec.get(id_key)
             if ident is None:
@@ -448,7 +599,7 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
                                     "Give each row its own ID."))
             else:
                 seen[ident.casefold()] = rec["row"]
-    for a in report.activities:
+    for a in report.activities if _activity_messages_possible(report.activities) else ():
         if a.get("start_date") and a.get("end_date") and a["end_date"] < a["start_date"]:
             issues.append(Issue("error", "Activities", a["row"], col["activities"]["end_date"],
                                 _show(a["end_date"]), f"on or after the start date {a['start_date']}",
@@ -462,6 +613,20 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
             issues.append(Issue("error", "Indicators", ind["row"], col["indicators"]["target_date"],
                                 _show(ind["target_date"]), f"after the baseline date {ind['baseline_date']}",
                                 "the target date must come after the baseline date"))
+
+
+def _activity_messages_possible(acts: list[dict]) -> bool:
+    """Whether any activity ends before it starts, or is Completed below 100% (at C speed)."""
+    if not acts:
+        return False
+    low, high = dt.date.min, dt.date.max
+    starts = [d or low for d in map(itemgetter("start_date"), acts)]
+    ends = [d or high for d in map(itemgetter("end_date"), acts)]
+    if any(map(operator.lt, ends, starts)):
+        return True
+    completed = compress(map(itemgetter("percent_complete"), acts),
+                         map(operator.eq, map(itemgetter("status"), acts), repeat("Completed")))
+    return not set(completed) <= {None, 100.0}
 
 
 def _formula_issues(raw: RawWorkbook, issues: list[Issue]) -> None:

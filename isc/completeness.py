@@ -31,8 +31,9 @@ def deadline(period: str | Period, grace_days: int = 15) -> dt.datetime:
     return dt.datetime.combine(p.due_date(grace_days) + dt.timedelta(days=1), dt.time(0, 0))
 
 
-def classify(first_uploaded_at, live: bool, period: str | Period, grace_days: int = 15,
-             now: dt.datetime | None = None) -> str:
+def classify(
+    first_uploaded_at, live: bool, period: str | Period, grace_days: int = 15, now: dt.datetime | None = None
+) -> str:
     """The completeness status of one expected report."""
     limit = deadline(period, grace_days)
     if live and first_uploaded_at is not None and not pd.isna(first_uploaded_at):
@@ -53,8 +54,13 @@ def _expected_in(expected: pd.DataFrame, period: Period) -> pd.DataFrame:
     return df
 
 
-def table(expected: pd.DataFrame, uploads: pd.DataFrame, periods: list[str], grace_days: int = 15,
-          now: dt.datetime | None = None) -> pd.DataFrame:
+def table(
+    expected: pd.DataFrame,
+    uploads: pd.DataFrame,
+    periods: list[str],
+    grace_days: int = 15,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
     """One row per expected report per period, with its due date and completeness status.
 
     `expected`: theme, sector (+ any descriptive columns, optional valid_from/valid_to);
@@ -69,8 +75,17 @@ def table(expected: pd.DataFrame, uploads: pd.DataFrame, periods: list[str], gra
         exp["due_date"] = p.due_date(grace_days)
         frames.append(exp)
     if not frames:
-        return pd.DataFrame(columns=[*expected.columns, "period", "due_date", "first_uploaded_at", "live",
-                                     "status", "days_late"])
+        return pd.DataFrame(
+            columns=[
+                *expected.columns,
+                "period",
+                "due_date",
+                "first_uploaded_at",
+                "live",
+                "status",
+                "days_late",
+            ]
+        )
     df = pd.concat(frames, ignore_index=True)
     up = uploads[["theme", "period", "sector", "first_uploaded_at", "live"]]
     df = df.merge(up, on=["theme", "period", "sector"], how="left")
@@ -93,8 +108,13 @@ def table(expected: pd.DataFrame, uploads: pd.DataFrame, periods: list[str], gra
 def rates(df: pd.DataFrame, by: list[str] | str) -> pd.DataFrame:
     """Counts of each status and the completeness / on-time rates (percent) per group."""
     by = [by] if isinstance(by, str) else list(by)
-    counts = (df.groupby([*by, "status"]).size().unstack("status", fill_value=0)
-              .reindex(columns=list(ORDER), fill_value=0).reset_index())
+    counts = (
+        df.groupby([*by, "status"])
+        .size()
+        .unstack("status", fill_value=0)
+        .reindex(columns=list(ORDER), fill_value=0)
+        .reset_index()
+    )
     counted = counts[ON_TIME] + counts[LATE] + counts[MISSING]
     counts["expected"] = counted
     counts["completeness"] = ((counts[ON_TIME] + counts[LATE]) / counted.where(counted > 0) * 100).round(1)
@@ -108,7 +128,13 @@ def overdue(df: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
     out = df[df["status"] == MISSING]
     if period is not None:
         out = out[out["period"] == period]
-    cols = [c for c in ("period", "theme", "theme_name", "sector", "focal_point", "email", "due_date",
-                        "days_late") if c in out.columns]
-    return out.sort_values(["days_late", "theme", "sector"], ascending=[False, True, True])[cols].rename(
-        columns={"days_late": "days_overdue"}).reset_index(drop=True)
+    cols = [
+        c
+        for c in ("period", "theme", "theme_name", "sector", "focal_point", "email", "due_date", "days_late")
+        if c in out.columns
+    ]
+    return (
+        out.sort_values(["days_late", "theme", "sector"], ascending=[False, True, True])[cols]
+        .rename(columns={"days_late": "days_overdue"})
+        .reset_index(drop=True)
+    )

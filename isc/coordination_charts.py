@@ -23,9 +23,14 @@ _FONT = dict(family="Source Sans Pro, Arial, sans-serif")
 
 
 def _layout(fig: go.Figure, title: str, height: int, font_size: int = 14) -> go.Figure:
-    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      font=dict(size=font_size, **_FONT), legend=dict(orientation="h", y=-0.15),
-                      plot_bgcolor="white")
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=font_size + 2)),
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        font=dict(size=font_size, **_FONT),
+        legend=dict(orientation="h", y=-0.15),
+        plot_bgcolor="white",
+    )
     return fig
 
 
@@ -37,32 +42,53 @@ def completeness_bars(rates: pd.DataFrame, by: str, title: str, height: int = 38
     for s in (comp.ON_TIME, comp.LATE, comp.MISSING):
         share = (rates[s] / total * 100).fillna(0).round(1)
         fig.add_bar(
-            y=groups, x=share.tolist(), name=comp.LABELS[s], orientation="h",
+            y=groups,
+            x=share.tolist(),
+            name=comp.LABELS[s],
+            orientation="h",
             marker_color=comp.COLOURS[s],
-            text=[f"{comp.LABELS[s]} {n}" if n else "" for n in rates[s]], textposition="inside",
-            insidetextanchor="middle", hovertemplate="%{y}: %{x:.0f}% " + comp.LABELS[s].lower() + "<extra></extra>",
+            text=[f"{comp.LABELS[s]} {n}" if n else "" for n in rates[s]],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate="%{y}: %{x:.0f}% " + comp.LABELS[s].lower() + "<extra></extra>",
         )
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend=dict(traceorder="normal"))
     fig.update_xaxes(title="% of expected reports", range=[0, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height)
 
 
-def rates_over_time(rates: pd.DataFrame, title: str = "Reporting rates over time", height: int = 360) -> go.Figure:
+def rates_over_time(
+    rates: pd.DataFrame, title: str = "Reporting rates over time", height: int = 360
+) -> go.Figure:
     """Completeness and on-time rate per period (lines with values printed)."""
     fig = go.Figure()
-    fig.add_scatter(x=rates["period"], y=rates["completeness"], name="Completeness (in, on time or late)",
-                    mode="lines+markers+text", text=[f"{v:.0f}%" for v in rates["completeness"].fillna(0)],
-                    textposition="top center", line=dict(color="#0072B2", width=3))
-    fig.add_scatter(x=rates["period"], y=rates["on_time_rate"], name="On time",
-                    mode="lines+markers+text", text=[f"{v:.0f}%" for v in rates["on_time_rate"].fillna(0)],
-                    textposition="bottom center", line=dict(color=comp.COLOURS[comp.ON_TIME], width=3, dash="dot"))
+    fig.add_scatter(
+        x=rates["period"],
+        y=rates["completeness"],
+        name="Completeness (in, on time or late)",
+        mode="lines+markers+text",
+        text=[f"{v:.0f}%" for v in rates["completeness"].fillna(0)],
+        textposition="top center",
+        line=dict(color="#0072B2", width=3),
+    )
+    fig.add_scatter(
+        x=rates["period"],
+        y=rates["on_time_rate"],
+        name="On time",
+        mode="lines+markers+text",
+        text=[f"{v:.0f}%" for v in rates["on_time_rate"].fillna(0)],
+        textposition="bottom center",
+        line=dict(color=comp.COLOURS[comp.ON_TIME], width=3, dash="dot"),
+    )
     fig.update_yaxes(title="% of expected reports", range=[0, 105], ticksuffix="%")
     fig.update_xaxes(type="category", title="Period")
     return _layout(fig, title, height)
 
 
-def sector_status_bars(sectors: pd.DataFrame, title: str, height: int = 420, font_size: int = 22) -> go.Figure:
+def sector_status_bars(
+    sectors: pd.DataFrame, title: str, height: int = 420, font_size: int = 22
+) -> go.Figure:
     """Meeting view: one bar per Sector, coloured and labelled by its computed status."""
     df = sectors.copy()
     fig = go.Figure()
@@ -71,13 +97,22 @@ def sector_status_bars(sectors: pd.DataFrame, title: str, height: int = 420, fon
         if part.empty:
             continue
         fig.add_bar(
-            x=part["sector"], y=[1] * len(part), name=rule.LABELS[s], marker_color=colour,
-            text=[rule.LABELS[s]] * len(part), textposition="inside", insidetextanchor="middle",
+            x=part["sector"],
+            y=[1] * len(part),
+            name=rule.LABELS[s],
+            marker_color=colour,
+            text=[rule.LABELS[s]] * len(part),
+            textposition="inside",
+            insidetextanchor="middle",
             textfont=dict(size=font_size, color="white" if s != rule.NOT_REPORTED else "black"),
             hovertemplate="%{x}: " + rule.LABELS[s] + "<extra></extra>",
         )
     fig.update_yaxes(visible=False, range=[0, 1])
-    fig.update_xaxes(categoryorder="array", categoryarray=df["sector"].tolist(), tickfont=dict(size=font_size))
+    fig.update_xaxes(
+        categoryorder="array",
+        categoryarray=df["sector"].tolist(),
+        tickfont=dict(size=font_size, color="#31333F"),
+    )
     fig.update_layout(bargap=0.08, showlegend=False)
     return _layout(fig, title, height, font_size)
 
@@ -91,16 +126,33 @@ def status_timeline(history: pd.DataFrame, title: str, height: int = 360, font_s
     rank = {s: i for i, s in enumerate(order)}
     grid = df.pivot_table(index="sector", columns="period", values="computed_status", aggfunc="last")
     grid = grid.reindex(index=sectors, columns=periods)
-    z = [[rank.get(v, rank[rule.NOT_REPORTED]) if isinstance(v, str) else rank[rule.NOT_REPORTED]
-          for v in row] for row in grid.to_numpy()]
-    text = [[rule.LABELS.get(v, "Not reported") if isinstance(v, str) else "Not reported" for v in row]
-            for row in grid.to_numpy()]
+    z = [
+        [rank.get(v, rank[rule.NOT_REPORTED]) if isinstance(v, str) else rank[rule.NOT_REPORTED] for v in row]
+        for row in grid.to_numpy()
+    ]
+    text = [
+        [rule.LABELS.get(v, "Not reported") if isinstance(v, str) else "Not reported" for v in row]
+        for row in grid.to_numpy()
+    ]
     n = len(order)
     scale = []
     for i, s in enumerate(order):
         scale += [[i / n, STATUS_COLOURS[s]], [(i + 1) / n, STATUS_COLOURS[s]]]
-    fig = go.Figure(go.Heatmap(z=z, x=periods, y=sectors, text=text, texttemplate="%{text}",
-                               colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=3, ygap=3,
-                               hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=periods,
+            y=sectors,
+            text=text,
+            texttemplate="%{text}",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            showscale=False,
+            xgap=3,
+            ygap=3,
+            hovertemplate="%{y} %{x}: %{text}<extra></extra>",
+        )
+    )
     fig.update_xaxes(type="category")
     return _layout(fig, title, height, font_size)

@@ -1,4 +1,56 @@
+"""Sectors: what each Sector (and the GS) takes part in, what it leads, and who works with whom."""
+
 import streamlit as st
 
-st.title("Sectors")
-st.info("This page is being built.")
+from pages.common import as_of_text, figure, filters, q, show_chart, status_text
+
+f = filters()
+period = f["period"]
+st.title(f"Sectors · {period or 'no data'}")
+if not period:
+    st.info("No report has been loaded yet.")
+    st.stop()
+as_of = as_of_text()
+codes = q("sectors")["code"].tolist()
+summary = q("sector_summary", period, track=f["track"], theme=f["theme"])
+
+# Compare two sectors side by side (ITU-D and ITU-T by default; the sidebar sector comes first).
+default = [f["sector"]] if f["sector"] else ["ITU-D", "ITU-T"]
+default = [c for c in default if c in codes] or codes[:2]
+compare = st.multiselect(
+    "Compare sectors", codes, default=default, key=f"sectors_compare_{f['sector']}", max_selections=4
+)
+for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
+    row = summary[summary["sector"] == code].iloc[0]
+    with col, st.container(border=True):
+        st.subheader(f"{code}: {row['name']}")
+        a, b, c = st.columns(3)
+        a.metric("Themes", int(row["themes"]))
+        b.metric("Reports received", int(row["reports_received"]))
+        c.metric("Activities led", int(row["led"]))
+        a.metric("Joint", int(row["joint"]))
+        b.metric("As partner", int(row["partnered"]))
+        rs = q("report_status", period, track=f["track"], sector=code, theme=f["theme"])
+        st.dataframe(
+            rs.assign(status=rs["computed_status"].map(status_text))[["theme_name", "status"]],
+            hide_index=True,
+            height=240,
+            key=f"sectors_themes_{code}",
+        )
+
+sel_sectors = compare or codes
+left, right = st.columns(2)
+with left:
+    part = q("sector_participation", period, track=f["track"], theme=f["theme"])
+    part = part[part["sector"].isin(sel_sectors)]
+    show_chart(figure("sector_participation", part, as_of, height=420), part, "sectors_participation")
+with right:
+    mix = q("sector_status_mix", period, track=f["track"], theme=f["theme"])
+    mix = mix[mix["sector"].isin(sel_sectors)]
+    show_chart(
+        figure("status_mix", mix, as_of, "sector", "Status of each sector's reports", "report", height=420),
+        mix,
+        "sectors_mix",
+    )
+matrix = q("sector_matrix", period, track=f["track"], theme=f["theme"])
+show_chart(figure("sector_matrix", matrix, as_of, codes, height=460), matrix, "sectors_matrix")

@@ -1,4 +1,141 @@
+"""Themes: one theme in depth. Reference facts, status (computed beside self-assessed, and why),
+status history, indicators against target and baseline, activities, results and risks."""
+
 import streamlit as st
 
-st.title("Themes")
-st.info("This page is being built.")
+from pages.common import as_of_text, explain_status, figure, filters, q, show_chart, status_text
+
+f = filters()
+period = f["period"]
+themes = q("themes")
+if f["track"]:
+    themes = themes[themes["track"] == f["track"]]
+if themes.empty:
+    st.title("Themes")
+    st.info("No theme in this selection.")
+    st.stop()
+codes = themes["code"].tolist()
+names = dict(zip(themes["code"], themes["name"], strict=True))
+default = codes.index(f["theme"]) if f["theme"] in codes else 0
+theme = st.selectbox(
+    "Theme",
+    codes,
+    index=default,
+    format_func=lambda c: names.get(c, c),
+    key=f"themes_pick_{f['theme']}_{f['track']}",
+    help="Defaults to the theme chosen in the sidebar filter.",
+)
+info = q("theme_detail", theme)
+as_of = as_of_text()
+sector = f["sector"]
+
+st.title(info["name"])
+st.caption(
+    f"Period {period or '—'}" + (f" · sector {sector}" if sector else " · all sectors") + f" · {as_of}"
+)
+
+status = q("report_status", period, theme=theme, sector=sector) if period else None
+ts = q("theme_status", period, theme=theme, sector=sector) if period else None
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Track", info["track_name"])
+c2.metric("Supervised by", info["body_name"] or info["supervising_body"] or "Web platform")
+if ts is not None and not ts.empty:
+    computed, self_status = ts["computed_status"].iloc[0], ts["self_status"].iloc[0]
+    c3.metric("Computed status", status_text(computed))
+    c4.metric("Self-assessed status", status_text(self_status))
+    if computed != self_status:
+        st.warning(
+            f"The computed status ({status_text(computed)}) and the focal points' own assessment "
+            f"({status_text(self_status)}) disagree: both are shown.",
+            icon=":material/compare_arrows:",
+        )
+    explain_status(
+        theme,
+        period,
+        sector,
+        label=f"Why {status_text(computed).lower()}? "
+        "The indicators and activities behind the computed status",
+    )
+
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("Status per sector")
+    if status is not None and not status.empty:
+        view = status.assign(
+            computed=status["computed_status"].map(status_text),
+            self_assessed=status["self_status"].map(status_text),
+            agree=(status["computed_status"] == status["self_status"]).map(
+                {True: "yes", False: "no: both shown"}
+            ),
+        )
+        st.dataframe(
+            view[["sector", "computed", "self_assessed", "agree", "focal_point"]],
+            hide_index=True,
+            key="themes_status_table",
+        )
+    hist = q("status_history", theme)
+    if sector:
+        hist = hist[hist["sector"] == sector]
+    show_chart(figure("status_history", hist, as_of), hist, "themes_history")
+with right:
+    st.subheader("Focal points and resolutions")
+    fp = info["focal_points"]
+    st.dataframe(fp[fp["sector"] == sector] if sector else fp, hide_index=True, key="themes_focal")
+    res = info["resolutions"]
+    st.markdown(f"**Linked PP-22 resolutions** ({len(res)})")
+    st.dataframe(res, hide_index=True, key="themes_resolutions", column_config={"confirmed": "link status"})
+    risks = q("risks", theme, period)
+    if sector:
+        risks = risks[risks["sector"] == sector]
+    st.markdown(f"**Risks and requests for decision** ({len(risks)})")
+    st.dataframe(risks.drop(columns=["theme", "period"]), hide_index=True, key="themes_risks")
+
+ind = q("indicator_history", theme)
+if sector:
+    ind = ind[ind["sector"] == sector]
+show_chart(
+    figure("indicator_chart", ind, as_of),
+    ind,
+    "themes_indicators",
+    ["period", "sector", "name", "unit", "baseline", "target", "target_date", "actual", "status"],
+)
+
+left, right = st.columns([3, 2])
+with left:
+    acts = q("activities", period, theme) if period else None
+    if acts is not None and sector:
+        acts = acts[(acts["lead_sector"] == sector) | (acts["reported_by"] == sector)]
+    st.subheader(f"Activities by sector ({0 if acts is None else len(acts)})")
+    if acts is not None:
+        view = acts.assign(
+            partners=acts["partners"].map(lambda v: ", ".join(v) if v is not None else ""),
+            joint_with=acts["joint_with"].map(lambda v: ", ".join(v) if v is not None else ""),
+        )
+        st.dataframe(
+            view[
+                [
+                    "reported_by",
+                    "activity_id",
+                    "title",
+                    "lead_sector",
+                    "partners",
+                    "joint_with",
+                    "status",
+                    "end_date",
+                    "percent_complete",
+                ]
+            ],
+            hide_index=True,
+            key="themes_activities",
+            column_config={
+                "percent_complete": st.column_config.ProgressColumn(
+                    "done", format="%d%%", min_value=0, max_value=100
+                )
+            },
+        )
+with right:
+    res = q("results", theme, None)
+    if sector:
+        res = res[res["sector"] == sector]
+    st.subheader(f"Concrete results ({len(res)})")
+    st.dataframe(res[["period", "sector", "title", "description"]], hide_index=True, key="themes_results")

@@ -23,8 +23,14 @@ def etl(*args, db: Path | None = None, timeout: float = 120) -> subprocess.Compl
     env.pop("ISC_DB", None)
     if db is not None:
         env["ISC_DB"] = str(db)
-    return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "etl", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -40,20 +46,33 @@ def test_template_writes_a_workbook_that_the_validator_reads(tmp_path, db):
     v = check(out.read_bytes(), W.REF)
     # a blank template: only the self-assessed status is missing (no activities is allowed)
     assert [(i.sheet, i.cell, i.message) for i in v.issues] == [
-        ("Report", "B5", "Self-assessed status is empty")]
+        ("Report", "B5", "Self-assessed status is empty")
+    ]
     assert not db.exists()  # writing a template never touches the database
 
 
 def test_template_accepts_theme_name_and_other_period_forms(tmp_path):
     out = tmp_path / "t.xlsx"
-    r = etl("template", "--theme", "climate change & environmental sustainability", "--period", "Q3 2025",
-            "--sector", "GS", "--out", out)
+    r = etl(
+        "template",
+        "--theme",
+        "climate change & environmental sustainability",
+        "--period",
+        "Q3 2025",
+        "--sector",
+        "GS",
+        "--out",
+        out,
+    )
     assert r.returncode == 0, r.stderr
     from openpyxl import load_workbook
 
     ws = load_workbook(out)["Report"]
     assert (ws["B2"].value, ws["B3"].value, ws["B4"].value) == (
-        "CLIM - Climate Change & Environmental Sustainability", "2025-Q3", "GS")
+        "CLIM - Climate Change & Environmental Sustainability",
+        "2025-Q3",
+        "GS",
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,7 +80,10 @@ def test_template_accepts_theme_name_and_other_period_forms(tmp_path):
     [
         (["--theme", "NOPE", "--period", "2025-Q3", "--sector", "ITU-T"], "error: unknown theme 'NOPE'"),
         (["--theme", "ENV", "--period", "2025-Q3", "--sector", "ITU-T"], "error: unknown theme 'ENV'"),
-        (["--theme", "CLIM", "--period", "2025-Q9", "--sector", "ITU-T"], "error: not a quarter like 2025-Q3"),
+        (
+            ["--theme", "CLIM", "--period", "2025-Q9", "--sector", "ITU-T"],
+            "error: not a quarter like 2025-Q3",
+        ),
         (["--theme", "CLIM", "--period", "2025-Q3", "--sector", "ITU-Z"], "error: unknown sector 'ITU-Z'"),
         (["--theme", "CLIM", "--period", "2025-Q3"], "the following arguments are required: --sector"),
     ],
@@ -117,9 +139,13 @@ def test_broken_workbook_prints_every_problem_and_changes_nothing(tmp_path, db):
     assert lines[0] == "bad.xlsx: REJECTED - rejected: 3 error(s), 0 warning(s); nothing was loaded"
     problems = sorted(line.strip() for line in lines[1:])
     assert len(problems) == 3
-    assert problems[0].startswith("error   Activities!M3: Percent complete must be between 0 and 100 "
-                                  "(found '150'; expected a number from 0 to 100)")
-    assert problems[1].startswith("error   Indicators!D2: Baseline must be a number (found 'abc'; expected a number)")
+    assert problems[0].startswith(
+        "error   Activities!M3: Percent complete must be between 0 and 100 "
+        "(found '150'; expected a number from 0 to 100)"
+    )
+    assert problems[1].startswith(
+        "error   Indicators!D2: Baseline must be a number (found 'abc'; expected a number)"
+    )
     assert problems[2].startswith("error   Report!B4: reporting sector 'ITU-X' is unknown (found 'ITU-X'")
     assert dump(db) == before
 
@@ -139,7 +165,9 @@ def test_json_lists_every_error_with_location(tmp_path, db):
     by_cell = {(e["sheet"], e["row"], e["column"]): e for e in errors}
     assert set(by_cell) == {("Indicators", 2, "D"), ("Activities", 3, "M"), ("Report", 4, "B")}
     assert (by_cell[("Indicators", 2, "D")]["value"], by_cell[("Indicators", 2, "D")]["expected"]) == (
-        "abc", "a number")
+        "abc",
+        "a number",
+    )
     assert by_cell[("Report", 4, "B")]["expected"] == "one of: ITU-R, ITU-T, ITU-D, GS, RO"
 
 

@@ -25,9 +25,13 @@ def dump(db: Path) -> dict[str, list[tuple]]:
     """Every table of the database, in a canonical order: equal dumps = equal content."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-            "ORDER BY table_name").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                "ORDER BY table_name"
+            ).fetchall()
+        ]
         assert {"upload", "report", "activity", "indicator", "event"} <= set(tables)
         return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
     finally:
@@ -133,9 +137,11 @@ def test_corrected_file_supersedes_and_old_stays_in_history(db, tmp_path):
     assert all(u[15] is None for u in d["upload"])  # nothing undone
     # the old rows are still there, under upload 1
     assert sorted(a[3] for a in d["activity"] if a[0] == 1) == [
-        "Joint activity 1", "Joint activity 2", "Joint activity 3"]
-    assert stored_files(db) == {
-        f"{hashlib.sha256(p.read_bytes()).hexdigest()}.xlsx" for p in (first, second)}
+        "Joint activity 1",
+        "Joint activity 2",
+        "Joint activity 3",
+    ]
+    assert stored_files(db) == {f"{hashlib.sha256(p.read_bytes()).hexdigest()}.xlsx" for p in (first, second)}
     # as of version 1, the first upload is what was live
     old = queries.activities(W.PERIOD, W.THEME, db=db, version=1)
     assert old["title"].tolist()[0] == "Joint activity 1"
@@ -212,7 +218,10 @@ def test_rejection_reports_every_error_with_location(db, tmp_path):
     out = load_bytes(W.to_bytes(broken_workbook()), "bad.xlsx", db=db)
     assert out.outcome == "rejected"
     assert sorted((e["sheet"], e["cell"]) for e in out.errors) == [
-        ("Activities", "M3"), ("Indicators", "D2"), ("Report", "B4")]
+        ("Activities", "M3"),
+        ("Indicators", "D2"),
+        ("Report", "B4"),
+    ]
     assert out.message == "rejected: 3 error(s), 0 warning(s); nothing was loaded"
 
 
@@ -261,3 +270,28 @@ def test_conflict_when_the_live_upload_changed(db):
     out = load_bytes(W.to_bytes(wb), "b.xlsx", db=db, expected_live=None)
     assert out.outcome == "conflict" and out.supersedes == first.upload_id
     assert dump(db) == before
+
+
+def test_large_report_round_trips_through_the_bulk_insert(db):
+    """Over 200 rows the activities go through a registered frame, not a VALUES list."""
+    acts = [
+        W.activity(
+            i,
+            percent_complete=None if i % 7 == 0 else i % 100,
+            end_date=None if i % 5 == 0 else dt.date(2026, 1, 1) + dt.timedelta(days=i),
+            **{"role_GS": "Partner" if i % 2 else None},
+        )
+        for i in range(1, 301)
+    ]
+    rep = W.report()
+    rep.activities = acts
+    out = load_bytes(W.to_bytes(W.workbook(rep)), "big.xlsx", db=db)
+    assert out.outcome == "loaded", out.errors[:3]
+    rows = {r[2]: r for r in dump(db)["activity"]}
+    assert len(rows) == 300
+    a7, a10, a11 = rows["A-07"], rows["A-10"], rows["A-11"]
+    assert a7[11] is None and a10[11] == 10.0
+    assert a10[10] is None and a11[10] == dt.date(2026, 1, 12)
+    assert (a11[6], a11[7]) == (["ITU-R", "GS"], ["ITU-D"])
+    assert (a10[6], a10[7]) == (["ITU-R"], ["ITU-D"])
+    assert (a11[1], a11[3], a11[5], a11[8]) == (12, "Joint activity 11", "ITU-T", "In progress")

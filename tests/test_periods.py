@@ -9,7 +9,9 @@ import pytest
 from isc.periods import Period, period_range
 
 
-@pytest.mark.parametrize("text", ["2025-Q3", "2025Q3", "2025 q3", " 2025-q3 ", "Q3 2025", "q3-2025", "Q3/2025"])
+@pytest.mark.parametrize(
+    "text", ["2025-Q3", "2025Q3", "2025 q3", " 2025-q3 ", "Q3 2025", "q3-2025", "Q3/2025"]
+)
 def test_parse_accepted_forms(text):
     assert Period.parse(text) == Period(2025, 3)
 
@@ -60,7 +62,10 @@ def test_next_and_previous_across_year_boundaries():
 def test_order():
     assert Period(2024, 4) < Period(2025, 1) < Period(2025, 2)
     assert sorted([Period(2025, 1), Period(2024, 4), Period(2024, 1)]) == [
-        Period(2024, 1), Period(2024, 4), Period(2025, 1)]
+        Period(2024, 1),
+        Period(2024, 4),
+        Period(2025, 1),
+    ]
 
 
 def test_due_date():
@@ -71,6 +76,11 @@ def test_due_date():
 
 
 def test_period_range():
-    assert [str(p) for p in period_range("2024-Q3", "2025-Q2")] == ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
+    assert [str(p) for p in period_range("2024-Q3", "2025-Q2")] == [
+        "2024-Q3",
+        "2024-Q4",
+        "2025-Q1",
+        "2025-Q2",
+    ]
     assert period_range(Period(2025, 1), Period(2025, 1)) == [Period(2025, 1)]
     assert period_range("2025-Q2", "2025-Q1") == []

@@ -22,7 +22,7 @@ def ref() -> Reference:
 
 def annex_labels() -> list[str]:
     text = ANNEX_SEED.read_text(encoding="utf-8")
-    annex = text[text.index(" Annex 1"):]
+    annex = text[text.index(" Annex 1") :]
     return [m.strip() for m in re.findall(r"^\t((?:Res|Dec)\.\s?\d+.*)$", annex, re.M)]
 
 

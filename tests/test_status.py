@@ -16,8 +16,15 @@ EPS = 1e-9
 
 
 def ind(actual, baseline=0.0, target=100.0, baseline_date=B_DATE, target_date=T_DATE):
-    return {"indicator_id": "I-1", "name": "Events", "baseline": baseline, "target": target,
-            "baseline_date": baseline_date, "target_date": target_date, "actual": actual}
+    return {
+        "indicator_id": "I-1",
+        "name": "Events",
+        "baseline": baseline,
+        "target": target,
+        "baseline_date": baseline_date,
+        "target_date": target_date,
+        "actual": actual,
+    }
 
 
 def status(actual, **kw):
@@ -91,8 +98,13 @@ def test_past_target_date_expects_the_full_target():
 
 
 def act(i, status="In progress", end=dt.date(2026, 12, 31), pct=50):
-    return {"activity_id": f"A-{i}", "title": f"Activity {i}", "status": status, "end_date": end,
-            "percent_complete": pct}
+    return {
+        "activity_id": f"A-{i}",
+        "title": f"Activity {i}",
+        "status": status,
+        "end_date": end,
+        "percent_complete": pct,
+    }
 
 
 PAST = dt.date(2025, 3, 31)
@@ -116,8 +128,14 @@ def test_overdue_share_just_above_25_percent_is_off_track():
 
 
 def test_completed_and_cancelled_activities_are_not_open():
-    acts = [act(1, end=PAST, status="Completed"), act(2, end=PAST, status="Cancelled"),
-            act(3, end=PAST), act(4), act(5), act(6)]  # 1 of 4 open overdue
+    acts = [
+        act(1, end=PAST, status="Completed"),
+        act(2, end=PAST, status="Cancelled"),
+        act(3, end=PAST),
+        act(4),
+        act(5),
+        act(6),
+    ]  # 1 of 4 open overdue
     assert S.activity_reasons(acts, END)[0] == S.AT_RISK
 
 

@@ -34,7 +34,15 @@ def validations(ws) -> dict[str, tuple[str, str]]:
 
 def test_sheets_in_order_and_lists_hidden(blank):
     wb = load_workbook(blank)
-    assert wb.sheetnames == ["Instructions", "Report", "Activities", "Indicators", "Results", "Risks", "Lists"]
+    assert wb.sheetnames == [
+        "Instructions",
+        "Report",
+        "Activities",
+        "Indicators",
+        "Results",
+        "Risks",
+        "Lists",
+    ]
     assert list(spec.SHEET_ORDER) == wb.sheetnames
     assert wb["Lists"].sheet_state == "hidden"
     assert all(wb[n].sheet_state == "visible" for n in wb.sheetnames if n != "Lists")
@@ -74,8 +82,10 @@ def test_dropdowns_on_every_enumerated_field(blank):
     assert act[f"J2:J{last}"] == ("list", "=list_activity_status")
     assert act[f"M2:M{last}"] == ("decimal", "0")
     assert validations(wb["Indicators"]) == {f"C2:C{last}": ("list", "=list_unit")}
-    assert validations(wb["Risks"]) == {f"A2:A{last}": ("list", "=list_risk_kind"),
-                                         f"C2:C{last}": ("list", "=list_severity")}
+    assert validations(wb["Risks"]) == {
+        f"A2:A{last}": ("list", "=list_risk_kind"),
+        f"C2:C{last}": ("list", "=list_severity"),
+    }
     # every enumerated column of the spec has one
     for sheet in spec.TABLE_SHEETS:
         have = {rng.split(":")[0][0] for rng in validations(wb[sheet.name])}
@@ -109,17 +119,33 @@ def test_prefilled_template_round_trips_through_the_validator():
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
-                    "apt-get install -y libreoffice-calc-nogui to run this test")
+@pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice (soffice) is not installed; "
+    "apt-get install -y libreoffice-calc-nogui to run this test",
+)
 def test_template_opens_cleanly_in_libreoffice(tmp_path):
     (tmp_path / "in").mkdir()
     src = write_template(tmp_path / "in" / "report.xlsx", W.REF, W.THEME, W.PERIOD, W.SECTOR, W.report())
     out = tmp_path / "out"
     profile = (tmp_path / "lo-profile").as_uri()
     # round trip: LibreOffice opens the template and saves it as .xlsx again
-    r = subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                        "--convert-to", "xlsx", "--outdir", str(out), str(src)],
-                       capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stderr
     converted = out / "report.xlsx"
     assert converted.exists(), r.stdout + r.stderr
@@ -132,12 +158,28 @@ def test_template_opens_cleanly_in_libreoffice(tmp_path):
     # and what LibreOffice saved is still a valid report with the same content
     v = check(converted.read_bytes(), W.REF)
     assert v.ok, [str(i) for i in v.errors]
-    assert [a["title"] for a in v.report.activities] == ["Joint activity 1", "Joint activity 2", "Joint activity 3"]
+    assert [a["title"] for a in v.report.activities] == [
+        "Joint activity 1",
+        "Joint activity 2",
+        "Joint activity 3",
+    ]
     # the Activities sheet as CSV: the header row as written
-    r = subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                        "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,3",
-                        "--outdir", str(tmp_path / "csv"), str(src)],
-                       capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,3",
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0, r.stderr
     csvs = sorted((tmp_path / "csv").glob("*.csv"))
     assert csvs, r.stdout + r.stderr

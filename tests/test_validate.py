@@ -204,24 +204,65 @@ def test_period_written_differently_is_normalised_with_a_warning():
     [
         ("Indicators", "baseline", "abc", "Baseline must be a number", "a number"),
         ("Indicators", "actual", "about ten", "Actual must be a number", "a number"),
-        ("Activities", "percent_complete", 150, "Percent complete must be between 0 and 100",
-         "a number from 0 to 100"),
-        ("Activities", "percent_complete", -5, "Percent complete must be between 0 and 100",
-         "a number from 0 to 100"),
-        ("Activities", "percent_complete", "120%", "Percent complete must be between 0 and 100",
-         "a number from 0 to 100"),
-        ("Activities", "start_date", dt.date(1999, 12, 31), "Start date 1999-12-31 is out of range",
-         "a date between 2000-01-01 and 2040-12-31"),
-        ("Activities", "end_date", dt.date(2041, 1, 1), "End date 2041-01-01 is out of range",
-         "a date between 2000-01-01 and 2040-12-31"),
+        (
+            "Activities",
+            "percent_complete",
+            150,
+            "Percent complete must be between 0 and 100",
+            "a number from 0 to 100",
+        ),
+        (
+            "Activities",
+            "percent_complete",
+            -5,
+            "Percent complete must be between 0 and 100",
+            "a number from 0 to 100",
+        ),
+        (
+            "Activities",
+            "percent_complete",
+            "120%",
+            "Percent complete must be between 0 and 100",
+            "a number from 0 to 100",
+        ),
+        (
+            "Activities",
+            "start_date",
+            dt.date(1999, 12, 31),
+            "Start date 1999-12-31 is out of range",
+            "a date between 2000-01-01 and 2040-12-31",
+        ),
+        (
+            "Activities",
+            "end_date",
+            dt.date(2041, 1, 1),
+            "End date 2041-01-01 is out of range",
+            "a date between 2000-01-01 and 2040-12-31",
+        ),
         ("Activities", "end_date", "next spring", "End date is not a date", "a date (yyyy-mm-dd)"),
-        ("Activities", "lead_sector", "ITU-X", "Lead sector 'ITU-X' is unknown",
-         "one of: ITU-R, ITU-T, ITU-D, GS, RO"),
-        ("Activities", "status", "Almost done", "Status 'Almost done' is not in the list",
-         "one of: " + ", ".join(spec.ACTIVITY_STATUSES)),
+        (
+            "Activities",
+            "lead_sector",
+            "ITU-X",
+            "Lead sector 'ITU-X' is unknown",
+            "one of: ITU-R, ITU-T, ITU-D, GS, RO",
+        ),
+        (
+            "Activities",
+            "status",
+            "Almost done",
+            "Status 'Almost done' is not in the list",
+            "one of: " + ", ".join(spec.ACTIVITY_STATUSES),
+        ),
         ("Activities", "title", None, "Title is required", "Title"),
         ("Indicators", "unit", "kg", "Unit 'kg' is not in the list", "one of: " + ", ".join(spec.UNITS)),
-        ("Risks", "kind", "Worry", "Type 'Worry' is not in the list", "one of: " + ", ".join(spec.RISK_KINDS)),
+        (
+            "Risks",
+            "kind",
+            "Worry",
+            "Type 'Worry' is not in the list",
+            "one of: " + ", ".join(spec.RISK_KINDS),
+        ),
         ("Results", "title", "x" * 301, "Title is 301 characters long", "at most 300 characters"),
     ],
 )
@@ -386,7 +427,10 @@ def test_all_errors_of_a_file_are_collected():
     W.set_header(wb, "sector", "ITU-X")
     v = run(wb)
     assert sorted((i.sheet, i.cell) for i in v.errors) == [
-        ("Activities", "M3"), ("Indicators", "D2"), ("Report", "B4")]
+        ("Activities", "M3"),
+        ("Indicators", "D2"),
+        ("Report", "B4"),
+    ]
     assert len(v.errors) == 3 and v.warnings == []
     assert v.report is None
 
@@ -409,7 +453,95 @@ def test_issue_to_dict_has_every_location_field():
     W.set_cell(wb, "Indicators", "baseline", 2, "abc")
     d = only(run(wb).issues).to_dict()
     assert d == {
-        "severity": "error", "sheet": "Indicators", "row": 2, "column": "D", "cell": "D2",
-        "value": "abc", "expected": "a number", "message": "Baseline must be a number",
+        "severity": "error",
+        "sheet": "Indicators",
+        "row": 2,
+        "column": "D",
+        "cell": "D2",
+        "value": "abc",
+        "expected": "a number",
+        "message": "Baseline must be a number",
         "fix": "Type digits only, e.g. 1200 or 45.5.",
     }
+
+
+def test_cells_beyond_the_table_are_ignored():
+    wb = W.workbook()
+    wb["Activities"]["T3"] = "a note far to the right"  # no header above it
+    v = run(wb)
+    assert v.ok and v.issues == []
+    assert [a["row"] for a in v.report.activities] == [2, 3, 4]
+
+
+def test_ragged_rows_are_padded():
+    from etl.reader import read_workbook
+    from etl.validate import validate
+
+    raw = read_workbook(W.good_bytes())
+    rows = raw.sheets["Activities"]
+    rows[2] = rows[2][:3]  # A-02 cut after Description: Lead sector and Status missing
+    rows[3] = [*rows[3], "extra", "cells"]
+    v = validate(raw, W.REF)
+    assert [(i.cell, i.message) for i in v.errors] == [
+        ("D3", "Lead sector is required"),
+        ("J3", "Status is required"),
+    ]
+
+
+def test_completed_below_100_percent_is_a_warning():
+    wb = W.workbook()
+    W.set_cell(wb, "Activities", "status", 3, "Completed")
+    W.set_cell(wb, "Activities", "percent_complete", 3, 50)
+    v = run(wb)
+    assert v.ok
+    w = only(v.issues, "warning")
+    assert (w.cell, w.value) == ("M3", "50")
+    assert w.message == "status is Completed but percent complete is below 100; kept as given"
+    W.set_cell(wb, "Activities", "percent_complete", 3, 100)
+    assert run(wb).issues == []
+
+
+def test_end_before_start_found_among_blank_dates():
+    wb = W.workbook()
+    W.set_cell(wb, "Activities", "start_date", 3, None)
+    W.set_cell(wb, "Activities", "end_date", 4, None)
+    W.set_cell(wb, "Activities", "start_date", 2, dt.date(2027, 1, 1))
+    v = run(wb)
+    e = only(v.issues)
+    assert (e.cell, e.message) == ("L2", "the end date is before the start date")
+    W.set_cell(wb, "Activities", "start_date", 2, dt.date(2025, 1, 1))
+    v = run(wb)
+    assert v.ok and v.issues == []
+    assert [(a["start_date"], a["end_date"]) for a in v.report.activities][1:] == [
+        (None, dt.date(2026, 6, 30)),
+        (dt.date(2025, 1, 1), None),
+    ]
+
+
+def test_large_clean_table_matches_the_cell_by_cell_path():
+    """The column-at-once fast path and the cell-by-cell path give the same records."""
+    from etl import validate as V
+    from etl.reader import read_workbook
+
+    rep = W.report(n_activities=120)
+    for i, a in enumerate(rep.activities):
+        a["percent_complete"] = [0, 0.5, 100, 37, None][i % 5]
+        a["result"] = None if i % 3 else "Done"
+        a["end_date"] = None if i % 4 == 0 else a["end_date"]
+        a["title"] = a["title"] + (" " if i % 6 == 0 else "")
+    raw = read_workbook(W.to_bytes(W.workbook(rep)))
+    fast = V.validate(raw, W.REF)
+
+    def no_clean(c, values, ref):
+        return None
+
+    original = V._clean_column
+    V._clean_column = no_clean
+    try:
+        slow = V.validate(raw, W.REF)
+    finally:
+        V._clean_column = original
+    assert fast.report.activities == slow.report.activities
+    assert [str(i) for i in fast.issues] == [str(i) for i in slow.issues]
+    assert len(fast.warnings) == 24  # the 0.5 percents, read as 50%
+    assert fast.report.activities[0]["title"] == "Joint activity 1"

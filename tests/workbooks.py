@@ -21,9 +21,7 @@ REF = Reference.load()
 THEME, PERIOD, SECTOR = "CLIM", "2025-Q3", "ITU-T"
 
 # Column letters of the template, by sheet and key (A, B, ... in declared order).
-COLUMNS = {
-    s.name: {c.key: chr(ord("A") + i) for i, c in enumerate(s.columns)} for s in spec.TABLE_SHEETS
-}
+COLUMNS = {s.name: {c.key: chr(ord("A") + i) for i, c in enumerate(s.columns)} for s in spec.TABLE_SHEETS}
 # Row of each header field on the Report sheet.
 HEADER_ROWS = {f.key: i for i, f in enumerate(spec.HEADER_FIELDS, start=1)}
 
@@ -67,15 +65,30 @@ def report(n_activities: int = 3, n_indicators: int = 2, summary: str = "Test re
         {"self_status": "On track", "summary": summary, "prepared_by": "Test focal point"},
         [activity(i) for i in range(1, n_activities + 1)],
         [indicator(i) for i in range(1, n_indicators + 1)],
-        [{"title": "Joint publication", "description": "Published", "date": dt.date(2025, 9, 1),
-          "link": "https://example.org/pub"}],
-        [{"kind": "Risk", "description": "Budget cut", "severity": "High", "mitigation": "Re-plan",
-          "owner": "TSB", "due_date": dt.date(2025, 12, 31)}],
+        [
+            {
+                "title": "Joint publication",
+                "description": "Published",
+                "date": dt.date(2025, 9, 1),
+                "link": "https://example.org/pub",
+            }
+        ],
+        [
+            {
+                "kind": "Risk",
+                "description": "Budget cut",
+                "severity": "High",
+                "mitigation": "Re-plan",
+                "owner": "TSB",
+                "due_date": dt.date(2025, 12, 31),
+            }
+        ],
     )
 
 
-def workbook(prefill: spec.ReportData | None = None, theme: str = THEME, period: str = PERIOD,
-             sector: str = SECTOR) -> Workbook:
+def workbook(
+    prefill: spec.ReportData | None = None, theme: str = THEME, period: str = PERIOD, sector: str = SECTOR
+) -> Workbook:
     """The template for (theme, period, sector), filled with `prefill` (default: report())."""
     return build_template(REF, theme, period, sector, prefill if prefill is not None else report())
 

@@ -22,8 +22,18 @@ ACTION_STATUSES = ("open", "done", "dropped")
 VERDICTS = ("duplicate", "complementary", "not related")
 
 _MEETING_COLS = ["id", "body", "title", "period", "starts_at", "frozen_version", "created_by", "ended_at"]
-_ACTION_COLS = ["id", "meeting_id", "theme", "text", "owner", "due_date", "status", "created_at",
-                "updated_at", "updated_by"]
+_ACTION_COLS = [
+    "id",
+    "meeting_id",
+    "theme",
+    "text",
+    "owner",
+    "due_date",
+    "status",
+    "created_at",
+    "updated_at",
+    "updated_by",
+]
 _REVIEW_COLS = ["key_a", "key_b", "verdict", "score", "period", "reviewer", "reviewed_at"]
 
 
@@ -32,9 +42,12 @@ def _now() -> dt.datetime:
 
 
 def _has(con, table: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-    ).fetchone()[0] > 0
+    return (
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def _read_df(sql: str, params, table: str, columns: list[str], db: Db) -> pd.DataFrame:
@@ -47,8 +60,14 @@ def _read_df(sql: str, params, table: str, columns: list[str], db: Db) -> pd.Dat
 # ---------------------------------------------------------------- meetings
 
 
-def start_meeting(body: str, period: str, title: str | None = None, created_by: str = "local",
-                  starts_at: dt.datetime | None = None, db: Db = None) -> int:
+def start_meeting(
+    body: str,
+    period: str,
+    title: str | None = None,
+    created_by: str = "local",
+    starts_at: dt.datetime | None = None,
+    db: Db = None,
+) -> int:
     """Record a meeting and freeze the data version it will show; returns the meeting id."""
     if body not in BODIES:
         raise ValueError(f"body must be one of {BODIES}, not {body!r}")
@@ -65,28 +84,48 @@ def start_meeting(body: str, period: str, title: str | None = None, created_by: 
 
 def meetings(db: Db = None) -> pd.DataFrame:
     """All meetings, newest first."""
-    return _read_df(f"SELECT {', '.join(_MEETING_COLS)} FROM meeting ORDER BY starts_at DESC, id DESC",
-                    [], "meeting", _MEETING_COLS, db)
+    return _read_df(
+        f"SELECT {', '.join(_MEETING_COLS)} FROM meeting ORDER BY starts_at DESC, id DESC",
+        [],
+        "meeting",
+        _MEETING_COLS,
+        db,
+    )
 
 
 def meeting(meeting_id: int, db: Db = None) -> dict | None:
-    df = _read_df(f"SELECT {', '.join(_MEETING_COLS)} FROM meeting WHERE id = ?", [int(meeting_id)],
-                  "meeting", _MEETING_COLS, db)
+    df = _read_df(
+        f"SELECT {', '.join(_MEETING_COLS)} FROM meeting WHERE id = ?",
+        [int(meeting_id)],
+        "meeting",
+        _MEETING_COLS,
+        db,
+    )
     return None if df.empty else df.iloc[0].to_dict()
 
 
 def previous_meeting(meeting_id: int, db: Db = None) -> dict | None:
     """The meeting of the same body held before this one (by start time), if any."""
     df = _read_df(
-        f"""SELECT {', '.join('p.' + c for c in _MEETING_COLS)} FROM meeting m JOIN meeting p
+        f"""SELECT {", ".join("p." + c for c in _MEETING_COLS)} FROM meeting m JOIN meeting p
               ON p.body = m.body AND (p.starts_at < m.starts_at OR (p.starts_at = m.starts_at AND p.id < m.id))
             WHERE m.id = ? ORDER BY p.starts_at DESC, p.id DESC LIMIT 1""",
-        [int(meeting_id)], "meeting", _MEETING_COLS, db)
+        [int(meeting_id)],
+        "meeting",
+        _MEETING_COLS,
+        db,
+    )
     return None if df.empty else df.iloc[0].to_dict()
 
 
-def save_note(meeting_id: int, theme: str, notes: str, decided: str | None = None,
-              updated_by: str = "local", db: Db = None) -> None:
+def save_note(
+    meeting_id: int,
+    theme: str,
+    notes: str,
+    decided: str | None = None,
+    updated_by: str = "local",
+    db: Db = None,
+) -> None:
     with connection.write(db) as con:
         schema.ensure_schema(con)
         con.execute(
@@ -97,12 +136,24 @@ def save_note(meeting_id: int, theme: str, notes: str, decided: str | None = Non
 
 def notes(meeting_id: int, db: Db = None) -> pd.DataFrame:
     cols = ["meeting_id", "theme", "notes", "decided", "updated_at", "updated_by"]
-    return _read_df("SELECT * FROM meeting_note WHERE meeting_id = ? ORDER BY theme", [int(meeting_id)],
-                    "meeting_note", cols, db)
+    return _read_df(
+        "SELECT * FROM meeting_note WHERE meeting_id = ? ORDER BY theme",
+        [int(meeting_id)],
+        "meeting_note",
+        cols,
+        db,
+    )
 
 
-def add_action(meeting_id: int, theme: str | None, text: str, owner: str | None = None,
-               due_date: dt.date | None = None, created_by: str = "local", db: Db = None) -> int:
+def add_action(
+    meeting_id: int,
+    theme: str | None,
+    text: str,
+    owner: str | None = None,
+    due_date: dt.date | None = None,
+    created_by: str = "local",
+    db: Db = None,
+) -> int:
     text = (text or "").strip()
     if not text:
         raise ValueError("an action needs a text")
@@ -123,16 +174,22 @@ def set_action_status(action_id: int, status: str, updated_by: str = "local", db
         raise ValueError(f"status must be one of {ACTION_STATUSES}, not {status!r}")
     with connection.write(db) as con:
         schema.ensure_schema(con)
-        con.execute("UPDATE action SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-                    [status, _now(), updated_by, int(action_id)])
+        con.execute(
+            "UPDATE action SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+            [status, _now(), updated_by, int(action_id)],
+        )
 
 
 def actions(meeting_id: int, theme: str | None = None, db: Db = None) -> pd.DataFrame:
     """Actions recorded at a meeting (optionally for one theme), oldest first."""
     return _read_df(
-        f"""SELECT {', '.join(_ACTION_COLS)} FROM action
+        f"""SELECT {", ".join(_ACTION_COLS)} FROM action
             WHERE meeting_id = ? AND (CAST(? AS VARCHAR) IS NULL OR theme = ?) ORDER BY id""",
-        [int(meeting_id), theme, theme], "action", _ACTION_COLS, db)
+        [int(meeting_id), theme, theme],
+        "action",
+        _ACTION_COLS,
+        db,
+    )
 
 
 # ---------------------------------------------------------------- overlaps
@@ -141,7 +198,11 @@ def actions(meeting_id: int, theme: str | None = None, db: Db = None) -> pd.Data
 def overlap_candidates(period: str, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Every activity reported in the period, one row per (reporting sector, activity row)."""
     with connection.read(db) as con:
-        v = con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0] if version is None else version
+        v = (
+            con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
+            if version is None
+            else version
+        )
         return con.execute(
             """SELECT u.theme, h.track, u.period, u.sector AS reported_by, a.activity_id, a.title,
                       a.description, a.lead_sector, a.partners, a.joint_with, a.status, a.start_date,
@@ -154,21 +215,35 @@ def overlap_candidates(period: str, db: Db = None, version: int | None = None) -
         ).df()
 
 
-def record_review(key_a: str, key_b: str, verdict: str, reviewer: str, score: float | None = None,
-                  period: str | None = None, db: Db = None) -> None:
+def record_review(
+    key_a: str,
+    key_b: str,
+    verdict: str,
+    reviewer: str,
+    score: float | None = None,
+    period: str | None = None,
+    db: Db = None,
+) -> None:
     """Record a reviewer's verdict on a pair (stored with the keys in sorted order)."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, not {verdict!r}")
     a, b = sorted((key_a, key_b))
     with connection.write(db) as con:
         schema.ensure_schema(con)
-        con.execute("INSERT OR REPLACE INTO overlap_review VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [a, b, verdict, score, period, reviewer, _now()])
+        con.execute(
+            "INSERT OR REPLACE INTO overlap_review VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [a, b, verdict, score, period, reviewer, _now()],
+        )
 
 
 def reviews(db: Db = None) -> pd.DataFrame:
-    return _read_df(f"SELECT {', '.join(_REVIEW_COLS)} FROM overlap_review ORDER BY reviewed_at DESC",
-                    [], "overlap_review", _REVIEW_COLS, db)
+    return _read_df(
+        f"SELECT {', '.join(_REVIEW_COLS)} FROM overlap_review ORDER BY reviewed_at DESC",
+        [],
+        "overlap_review",
+        _REVIEW_COLS,
+        db,
+    )
 
 
 # ---------------------------------------------------------------- completeness
@@ -190,7 +265,11 @@ def first_uploads(db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Per (theme, period, sector) reported by `version`: when it was FIRST uploaded, and whether
     a live upload exists at that version (an undone report counts as missing)."""
     with connection.read(db) as con:
-        v = con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0] if version is None else version
+        v = (
+            con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
+            if version is None
+            else version
+        )
         return con.execute(
             """SELECT u.theme, u.period, u.sector, min(u.uploaded_at) AS first_uploaded_at,
                       count(*) AS uploads,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import methodcaller
 
 import duckdb
 import pandas as pd
@@ -33,7 +34,7 @@ def _cell(value: str | None, column: str):
     if value is None:
         return None
     if column in ("reports", "reported_to_isctf_2024", "calls_for_isc", "illustrative"):
-        return _BOOL.get(value.lower(), None)
+        return _BOOL.get(value.lower())
     return value or None
 
 
@@ -125,20 +126,24 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
         [upload_id, h["theme"], h["period"], h["sector"], period_end, h.get("self_status"),
          h.get("summary"), h.get("prepared_by"), computed_status, meta.illustrative],
     )
-    acts = [
-        {
-            "row_no": a["row"], "activity_id": a["activity_id"], "title": a["title"],
-            "description": a.get("description"), "lead_sector": a["lead_sector"],
-            "partners": [s for s in ("ITU-R", "ITU-T", "ITU-D", "GS", "RO") if a.get(f"role_{s}") == "Partner"],
-            "joint_with": [s for s in ("ITU-R", "ITU-T", "ITU-D", "GS", "RO") if a.get(f"role_{s}") == "Joint"],
-            "status": a["status"], "start_date": a.get("start_date"), "end_date": a.get("end_date"),
-            "percent_complete": a.get("percent_complete"), "result": a.get("result"),
-        }
-        for a in report.activities
-    ]
-    act_cols = ["row_no", "activity_id", "title", "description", "lead_sector", "partners", "joint_with",
-                "status", "start_date", "end_date", "percent_complete", "result"]
-    _insert(con, "activity", _frame(acts, act_cols, upload_id))
+    # Built column by column (a report may hold up to 100,000 activities), at C speed (map of
+    # dict.get); partners/joint_with come from the few distinct role combinations.
+    acts_in = report.activities
+    sectors = ("ITU-R", "ITU-T", "ITU-D", "GS", "RO")
+    roles = list(zip(*(map(methodcaller("get", f"role_{s}"), acts_in) for s in sectors), strict=True))
+    combos = {r: ([s for s, v in zip(sectors, r, strict=True) if v == "Partner"],
+                  [s for s, v in zip(sectors, r, strict=True) if v == "Joint"]) for r in set(roles)}
+    acts = {
+        "row_no": list(map(methodcaller("get", "row"), acts_in)),
+        **{k: list(map(methodcaller("get", k), acts_in)) for k in ("activity_id", "title", "description", "lead_sector")},
+        "partners": [combos[r][0] for r in roles],
+        "joint_with": [combos[r][1] for r in roles],
+        **{k: list(map(methodcaller("get", k), acts_in)) for k in ("status", "start_date", "end_date", "percent_complete",
+                                                          "result")},
+    }
+    act_frame = pd.DataFrame(acts)
+    act_frame.insert(0, "upload_id", upload_id)
+    _insert(con, "activity", act_frame)
     inds = [
         {**{k: i.get(k) for k in ("indicator_id", "name", "unit", "baseline", "baseline_date", "target",
                                   "target_date", "actual", "comment")},

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,13 +96,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def server(demo_master: Path, tmp_path_factory) -> Iterator[Server]:
-    """The real dashboard server on a private copy of the demo database; yields its base URL."""
-    folder = tmp_path_factory.mktemp("e2e")
-    db = _copy_demo(demo_master, folder / "db")
+@contextmanager
+def run_server(db: Path, log: Path) -> Iterator[Server]:
+    """Start `streamlit run dashboard.py` on a free port with ISC_DB=db; stop its process group."""
     port = _free_port()
-    log = folder / "server.log"
     env = {**os.environ, "ISC_DB": str(db), "PYTHONUNBUFFERED": "1"}
     cmd = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
@@ -136,7 +134,24 @@ def server(demo_master: Path, tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
+def server(demo_master: Path, tmp_path_factory) -> Iterator[Server]:
+    """The real dashboard server on a private copy of the demo database (shared by the session)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with run_server(_copy_demo(demo_master, folder / "db"), folder / "server.log") as s:
+        yield s
+
+
+@pytest.fixture
+def fresh_server(demo_master: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server of its own that no browser has visited yet."""
+    with run_server(_copy_demo(demo_master, tmp_path / "db"), tmp_path / "server.log") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: a running sync Playwright owns the thread's event loop, so it must be
+    # closed before tests elsewhere (e.g. tests/test_concurrency_cli.py) start their own.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

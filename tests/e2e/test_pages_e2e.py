@@ -28,8 +28,10 @@ def _filter_value(page, key: str) -> str:
 
 def test_navigation_lists_exactly_the_pages_under_test(server, page):
     open_page(page, server.url, PAGES["overview"])
-    hrefs = page.locator('[data-testid="stSidebarNav"] a').evaluate_all("els => els.map(e => e.href)")
-    paths = {h.split("?")[0].removeprefix(server.url).strip("/") for h in hrefs}
+    hrefs = page.locator('[data-testid="stSidebar"] a[href]').evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
+    paths = {h.split("?")[0].removeprefix(server.url).strip("/") for h in hrefs}  # "" = the default page
     assert paths == set(PAGES.values())
 
 
@@ -81,7 +83,9 @@ def test_url_restores_filters_and_carries_them_across_pages(server, page):
     assert "period=2025-Q3" in page.url and "theme=CLIM" in page.url
 
     # Moving to another page through the navigation keeps the filters, in the widgets and the URL.
-    page.locator('[data-testid="stSidebarNav"] a[href$="/themes"]').first.click()
+    page.locator(
+        '[data-testid="stSidebar"] a[href="themes"], [data-testid="stSidebar"] a[href$="/themes"]'
+    ).first.click()
     page.wait_for_url(re.compile(r"/themes\?"))
     wait_idle(page)
     assert _filter_value(page, "period") == "2025-Q3"
@@ -93,3 +97,21 @@ def test_unknown_period_in_url_falls_back_to_latest(server, page):
     open_page(page, server.url, PAGES["overview"], "period=1999-Q1")
     assert _filter_value(page, "period") == str(DEMO_LAST_PERIOD)
     assert f"period={DEMO_LAST_PERIOD}" in page.url
+
+
+def test_deep_link_opened_first_after_a_server_start_runs_the_whole_app(fresh_server, page):
+    """Streamlit runs a page of a `pages/` folder alone (old multipage mode) until the main script
+    has called st.navigation once; pages/__init__.py switches modes and reruns through
+    dashboard.py. The very first request to this server is a deep link."""
+    climate = Reference.load().theme_names["CLIM"]
+    open_page(page, fresh_server.url, PAGES["tracks"], "period=2025-Q3&theme=CLIM")
+
+    assert page.url.startswith(f"{fresh_server.url}/tracks?")
+    assert _filter_value(page, "period") == "2025-Q3"  # the shared filters of dashboard.py are there
+    assert _filter_value(page, "theme") == climate
+    hrefs = page.locator('[data-testid="stSidebar"] a[href]').evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
+    paths = {h.split("?")[0].removeprefix(fresh_server.url).strip("/") for h in hrefs}
+    assert paths == set(PAGES.values())  # the dashboard's navigation, not a listing of pages/*.py
+    assert page.locator(EXCEPTION).count() == 0

@@ -1,0 +1,160 @@
+"""The uploaded workbook, returned with its problems marked where the focal point works: in Excel.
+
+Each cell named by an issue gets a fill (red for an error, amber for a warning; an error wins
+when a cell has both) and a comment saying what is wrong and how to fix it. A new first sheet
+"Problems" lists every issue, with a link to its cell; issues that have no cell (a missing
+sheet or column, a file-level problem) are only there. Nothing else in the file changes.
+
+Works on the uploaded bytes with openpyxl. Call it only for files the reader could open
+(etl.reader refuses bombs and oversized sheets before openpyxl ever sees them).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import quote_sheetname
+
+from etl.validate import Issue
+
+ERROR_COLOR = "FFC7CE"  # light red
+WARNING_COLOR = "FFE699"  # amber
+ERROR_FILL = PatternFill("solid", fgColor=ERROR_COLOR)
+WARNING_FILL = PatternFill("solid", fgColor=WARNING_COLOR)
+PROBLEMS_SHEET = "Problems"
+AUTHOR = "ISC dashboard"
+_HEADERS = ("Severity", "Sheet", "Cell", "Value found", "Expected", "Problem", "How to fix")
+
+
+def _as_issue(i: Issue | dict) -> Issue:
+    if isinstance(i, Issue):
+        return i
+    fields = ("severity", "sheet", "row", "column", "value", "expected", "message", "fix")
+    return Issue(**{k: i.get(k) for k in fields})
+
+
+def _find_sheet(wb, name: str):
+    """The sheet an issue names; the validator accepts case and spacing differences, so do we."""
+    if name in wb.sheetnames:
+        return wb[name]
+    for n in wb.sheetnames:
+        if n.strip().casefold() == str(name).strip().casefold():
+            return wb[n]
+    return None
+
+
+def _comment_text(issues: list[Issue]) -> str:
+    parts = []
+    for i in issues:
+        text = f"{i.severity.upper()}: {i.message}"
+        if i.expected:
+            text += f"\nExpected: {i.expected}"
+        if i.fix:
+            text += f"\nFix: {i.fix}"
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def marked_cells(issues: list[Issue | dict]) -> dict[tuple[str, str], str]:
+    """(sheet, cell) -> "error" | "warning": the cells annotate() highlights, as the validator named them."""
+    out: dict[tuple[str, str], str] = {}
+    for i in map(_as_issue, issues):
+        if i.cell:
+            key = (i.sheet, i.cell)
+            out[key] = "error" if i.severity == "error" or out.get(key) == "error" else "warning"
+    return out
+
+
+def annotate(data: bytes, issues: list[Issue | dict]) -> bytes:
+    """The workbook `data` with every issue marked; raises ValueError if openpyxl cannot open it."""
+    issues = [_as_issue(i) for i in issues]
+    try:
+        wb = load_workbook(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "cannot annotate"
+        raise ValueError(f"the workbook cannot be opened for annotation: {exc}") from exc
+
+    by_cell: dict[tuple[str, str], list[Issue]] = defaultdict(list)
+    placed: set[int] = set()
+    for n, i in enumerate(issues):
+        ws = _find_sheet(wb, i.sheet) if i.cell else None
+        if ws is None:
+            continue
+        by_cell[(ws.title, i.cell)].append(i)
+        placed.add(n)
+
+    for (title, coord), found in by_cell.items():
+        ws = wb[title]
+        cell = ws[coord]
+        if isinstance(cell, MergedCell):  # mark the visible top-left cell of the merged range
+            for rng in ws.merged_cells.ranges:
+                if coord in rng:
+                    cell = ws.cell(rng.min_row, rng.min_col)
+                    break
+        errors_first = sorted(found, key=lambda i: i.severity != "error")
+        cell.fill = ERROR_FILL if errors_first[0].severity == "error" else WARNING_FILL
+        text = _comment_text(errors_first)
+        if cell.comment is not None and cell.comment.text:
+            text += "\n\n(" + cell.comment.text.strip() + ")"
+        comment = Comment(text[:30000], AUTHOR)
+        comment.width, comment.height = 320, min(60 + 15 * text.count("\n") + len(text) // 3, 600)
+        cell.comment = comment
+
+    _problems_sheet(wb, issues, placed)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _problems_sheet(wb, issues: list[Issue], placed: set[int]) -> None:
+    name = PROBLEMS_SHEET
+    k = 2
+    while name in wb.sheetnames:
+        name = f"{PROBLEMS_SHEET} ({k})"
+        k += 1
+    ws = wb.create_sheet(name, 0)
+    errors = sum(1 for i in issues if i.severity == "error")
+    ws.append(
+        [
+            f"{errors} error(s) and {len(issues) - errors} warning(s). Errors (red) must be fixed "
+            "before the file can be loaded; warnings (amber) say how a value was read. "
+            "Fix the marked cells, then upload the file again."
+        ]
+    )
+    ws["A1"].font = Font(bold=True)
+    ws.append(list(_HEADERS))
+    for c in ws[2]:
+        c.font = Font(bold=True)
+    ordered = sorted(range(len(issues)), key=lambda n: issues[n].severity != "error")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    link_font = Font(color="0563C1", underline="single")
+    for r, n in enumerate(ordered, start=3):
+        i = issues[n]
+        ws.append(
+            [
+                i.severity,
+                i.sheet,
+                i.cell or (f"row {i.row}" if i.row else ""),
+                i.value,
+                i.expected,
+                i.message,
+                i.fix,
+            ]
+        )
+        ws.cell(r, 1).fill = ERROR_FILL if i.severity == "error" else WARNING_FILL
+        if n in placed:
+            target = _find_sheet(wb, i.sheet)
+            link = ws.cell(r, 3)
+            link.hyperlink = f"#{quote_sheetname(target.title)}!{i.cell}"
+            link.font = link_font
+        ws.cell(r, 6).alignment = ws.cell(r, 7).alignment = wrap
+    for letter, width in zip("ABCDEFG", (10, 14, 9, 24, 30, 60, 50), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A3"
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False

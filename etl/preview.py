@@ -1,0 +1,186 @@
+"""What an upload would change, before it is loaded: a pure comparison of two reports.
+
+`compare(new, current, period_end)` takes the validated ReportData of the file and the
+ReportData of the report that is live for the same (theme, period, sector) now (None when
+there is none; see isc.db.uploads.live_report) and says which activities are new, changed or
+removed (matched by Activity ID, case-insensitively), how indicator values move, and how the
+computed status (isc.status) and the self-assessed status change. Nothing here touches a
+database or a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from etl import spec
+from isc import status as rule
+
+ACTIVITY_FIELDS = tuple(c.key for c in spec.ACTIVITIES.columns if c.key != "activity_id")
+INDICATOR_FIELDS = tuple(c.key for c in spec.INDICATORS.columns if c.key != "indicator_id")
+HEADER_FIELDS = ("self_status", "summary", "prepared_by")
+_LABELS = {c.key: c.header for s in spec.TABLE_SHEETS for c in s.columns} | {
+    f.key: f.label for f in spec.HEADER_FIELDS
+}
+
+
+@dataclass
+class Change:
+    ref: str  # activity or indicator ID ("" for the report header)
+    label: str  # title or name
+    field: str  # column header, e.g. "Percent complete"
+    old: object
+    new: object
+
+
+@dataclass
+class Preview:
+    key: tuple[str, str, str]
+    is_new_report: bool
+    activities_new: list[dict] = field(default_factory=list)
+    activities_removed: list[dict] = field(default_factory=list)
+    activity_changes: list[Change] = field(default_factory=list)
+    indicators_new: list[dict] = field(default_factory=list)
+    indicators_removed: list[dict] = field(default_factory=list)
+    indicator_changes: list[Change] = field(default_factory=list)
+    header_changes: list[Change] = field(default_factory=list)
+    status_old: str = rule.NOT_REPORTED
+    status_new: str = rule.NOT_REPORTED
+    counts_old: dict[str, int] = field(default_factory=dict)
+    counts_new: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def activities_changed(self) -> list[str]:
+        return list(dict.fromkeys(c.ref for c in self.activity_changes))
+
+    @property
+    def status_changed(self) -> bool:
+        return self.status_old != self.status_new
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(
+            self.is_new_report
+            or self.activities_new
+            or self.activities_removed
+            or self.activity_changes
+            or self.indicators_new
+            or self.indicators_removed
+            or self.indicator_changes
+            or self.header_changes
+            or self.status_changed
+            or self.counts_old != self.counts_new
+        )
+
+    def summary(self) -> list[str]:
+        """One line per kind of change, in words."""
+        if self.is_new_report:
+            lines = [f"New report: no report for {' '.join(self.key)} is loaded yet."]
+        elif not self.has_changes:
+            return ["No change: this file holds the same data as the report loaded now."]
+        else:
+            lines = []
+        for n, what in (
+            (len(self.activities_new), "new activit"),
+            (len(self.activities_changed), "changed activit"),
+            (len(self.activities_removed), "removed activit"),
+            (len(self.indicators_new), "new indicator"),
+            (len({c.ref for c in self.indicator_changes}), "changed indicator"),
+            (len(self.indicators_removed), "removed indicator"),
+        ):
+            if n and not (self.is_new_report and what.startswith("new")):
+                noun = what + (
+                    "ies"
+                    if what.endswith("activit") and n != 1
+                    else "y"
+                    if what.endswith("activit")
+                    else "s"
+                    if n != 1
+                    else ""
+                )
+                lines.append(f"{n} {noun}")
+        if self.header_changes:
+            lines.append("Report sheet: " + ", ".join(c.field for c in self.header_changes) + " changed")
+        for table in ("results", "risks"):
+            a, b = self.counts_old.get(table, 0), self.counts_new.get(table, 0)
+            if a != b and not self.is_new_report:
+                lines.append(f"{table.capitalize()}: {a} -> {b}")
+        if self.is_new_report:
+            lines.append(
+                f"{self.counts_new.get('activities', 0)} activities, "
+                f"{self.counts_new.get('indicators', 0)} indicators, "
+                f"{self.counts_new.get('results', 0)} results, {self.counts_new.get('risks', 0)} risks"
+            )
+        old, new = rule.LABELS[self.status_old], rule.LABELS[self.status_new]
+        lines.append(
+            f"Computed status: {old} -> {new}" if self.status_changed else f"Computed status stays {new}"
+        )
+        return lines
+
+
+def _norm(v):
+    """Compare cell values as the database keeps them: numbers as floats, blanks as None."""
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return v
+
+
+def _key(ident) -> str:
+    return str(ident or "").strip().casefold()
+
+
+def _diff(old: dict, new: dict, fields: tuple[str, ...], ref: str, label: str) -> list[Change]:
+    return [
+        Change(ref, label, _LABELS.get(f, f), _norm(old.get(f)), _norm(new.get(f)))
+        for f in fields
+        if _norm(old.get(f)) != _norm(new.get(f))
+    ]
+
+
+def _match(old_rows: list[dict], new_rows: list[dict], id_key: str, fields: tuple[str, ...], label_key: str):
+    old = {_key(r.get(id_key)): r for r in old_rows}
+    new = {_key(r.get(id_key)): r for r in new_rows}
+    added = [r for k, r in new.items() if k not in old]
+    removed = [r for k, r in old.items() if k not in new]
+    changes = []
+    for k, r in new.items():
+        if k in old:
+            changes += _diff(old[k], r, fields, r.get(id_key), r.get(label_key) or "")
+    return added, removed, changes
+
+
+def _counts(report: spec.ReportData | None) -> dict[str, int]:
+    if report is None:
+        return {}
+    return {s.key: len(getattr(report, s.key)) for s in spec.TABLE_SHEETS}
+
+
+def computed_status(report: spec.ReportData | None, period_end: dt.date) -> str:
+    if report is None:
+        return rule.NOT_REPORTED
+    return rule.report_status(report.indicators, report.activities, period_end)[0]
+
+
+def compare(new: spec.ReportData, current: spec.ReportData | None, period_end: dt.date) -> Preview:
+    """What loading `new` changes, compared with the report `current` that is live now."""
+    old = current or spec.ReportData({})
+    p = Preview(key=new.key, is_new_report=current is None)
+    p.activities_new, p.activities_removed, p.activity_changes = _match(
+        old.activities, new.activities, "activity_id", ACTIVITY_FIELDS, "title"
+    )
+    p.indicators_new, p.indicators_removed, p.indicator_changes = _match(
+        old.indicators, new.indicators, "indicator_id", INDICATOR_FIELDS, "name"
+    )
+    if current is not None:
+        p.header_changes = _diff(current.header, new.header, HEADER_FIELDS, "", "Report")
+    p.status_old = computed_status(current, period_end)
+    p.status_new = computed_status(new, period_end)
+    p.counts_old, p.counts_new = _counts(current), _counts(new)
+    return p

@@ -1,0 +1,120 @@
+"""Who is uploading, and what they may upload or undo.
+
+Pure logic, no Streamlit: the pages turn `st.user` into an Identity (see pages/identity.py)
+and ask it. Permissions come from the reference users (data/reference/users.csv, loaded into
+the app_user table):
+
+- role `admin`: may upload for any theme and sector and undo any upload;
+- role `focal_point`: may upload for the listed themes and sectors (`*` = all; lists separated
+  by spaces, commas or semicolons) and undo their own uploads only;
+- a signed-in e-mail that is not listed may look but not upload.
+
+Without sign-in configured (no [auth] section in .streamlit/secrets.toml), everyone is
+"local" with full rights, and the pages say so in a banner.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+LOCAL = "local"
+ADMIN, FOCAL_POINT = "admin", "focal_point"
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def _items(text: str | None) -> frozenset[str]:
+    return frozenset(x for x in _SPLIT.split(text or "") if x)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The person using the app. `configured` is False when sign-in is not set up at all."""
+
+    user: str  # recorded as uploaded_by / actor: the e-mail, or "local"
+    configured: bool = False
+    signed_in: bool = False
+    role: str | None = None
+    themes: frozenset[str] = field(default_factory=frozenset)
+    sectors: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return not self.configured or self.role == ADMIN
+
+    @property
+    def may_upload_anything(self) -> bool:
+        return self.is_admin or (self.role == FOCAL_POINT and bool(self.themes) and bool(self.sectors))
+
+    def may_upload(self, theme: str, sector: str) -> bool:
+        if self.is_admin:
+            return True
+        if self.role != FOCAL_POINT:
+            return False
+        return ("*" in self.themes or theme in self.themes) and (
+            "*" in self.sectors or sector in self.sectors
+        )
+
+    def may_undo(self, uploaded_by: str | None) -> bool:
+        """Admins undo anything; others only what they uploaded themselves."""
+        if self.is_admin:
+            return True
+        if not self.signed_in or self.role is None:
+            return False
+        return (uploaded_by or "").strip().casefold() == self.user.strip().casefold()
+
+    def scope(self) -> str:
+        """What this person may upload, in words."""
+        if self.is_admin:
+            return "every theme and sector"
+        if not self.signed_in:
+            return "nothing until you sign in"
+        if self.role != FOCAL_POINT or not self.themes or not self.sectors:
+            return "nothing: your e-mail is not listed as a focal point in the reference users"
+        themes = "all themes" if "*" in self.themes else "theme(s) " + ", ".join(sorted(self.themes))
+        sectors = "all sectors" if "*" in self.sectors else "sector(s) " + ", ".join(sorted(self.sectors))
+        return f"{themes} for {sectors}"
+
+    def refusal(self, theme: str, sector: str) -> str | None:
+        """None when the upload is allowed, else a message saying what they may upload."""
+        if self.may_upload(theme, sector):
+            return None
+        who = self.user if self.signed_in else "You are not signed in, and"
+        if not self.signed_in:
+            return f"{who} may upload {self.scope()}."
+        return (
+            f"{who} may not upload the report of theme {theme} for sector {sector}. "
+            f"You may upload {self.scope()}. Ask an administrator to change the reference users "
+            "(data/reference/users.csv) if this is wrong."
+        )
+
+
+def local() -> Identity:
+    """Sign-in not configured: the local demo, with full rights."""
+    return Identity(LOCAL, configured=False, signed_in=False)
+
+
+def from_user_info(info: dict, lookup) -> Identity:
+    """Build the identity from st.user's dict. `lookup(email)` returns the app_user row or None.
+
+    st.user has an `is_logged_in` key only when sign-in is configured (an [auth] section in
+    secrets.toml); without it the app runs as the local demo.
+    """
+    if "is_logged_in" not in info:
+        return local()
+    if not info.get("is_logged_in"):
+        return Identity("", configured=True, signed_in=False)
+    email = str(info.get("email") or "").strip()
+    if not email:
+        return Identity("(no e-mail)", configured=True, signed_in=True)
+    row = lookup(email)
+    if row is None:
+        return Identity(email, configured=True, signed_in=True)
+    return Identity(
+        email,
+        configured=True,
+        signed_in=True,
+        role=(row.get("role") or "").strip() or None,
+        themes=_items(row.get("themes")),
+        sectors=_items(row.get("sectors")),
+    )

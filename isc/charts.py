@@ -1,0 +1,692 @@
+"""Every plotly figure of the dashboard, built from a DataFrame (no Streamlit here).
+
+The same function draws the chart on screen, in the tests and in exports. One template: ITU
+blue family, large fonts (legible on a shared meeting screen), and status colours from the
+Okabe-Ito colour-blind-safe palette. Status is never carried by colour alone: every status mark
+also has a text label with a symbol (check, dot, triangle, cross, question mark).
+
+Each figure has a title, axis titles with units, and an "as of" line under the plot (an
+annotation below the plotting area, which print exports replace with their own source line).
+Each figure also carries a one-sentence text summary (alt text) in `fig.layout.meta["summary"]`;
+`summary(fig)` reads it back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from isc.status import AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
+
+ITU_BLUE = "#1D5C9B"
+BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#9DBCE3", "#3A78B8", "#C9DAF0"]
+STATUS_ORDER = [COMPLETED, ON_TRACK, AT_RISK, OFF_TRACK, NOT_REPORTED]
+STATUS_COLORS = {
+    COMPLETED: "#0072B2",  # blue
+    ON_TRACK: "#009E73",  # bluish green
+    AT_RISK: "#E69F00",  # orange
+    OFF_TRACK: "#D55E00",  # vermillion
+    NOT_REPORTED: "#BBBBBB",  # grey
+}
+STATUS_SYMBOLS = {COMPLETED: "✓", ON_TRACK: "●", AT_RISK: "▲", OFF_TRACK: "✕", NOT_REPORTED: "?"}
+STATUS_TEXT = {s: f"{STATUS_SYMBOLS[s]} {LABELS[s]}" for s in STATUS_ORDER}
+# Short cell labels for heatmaps (the full label is in the hover and in the key under the title).
+STATUS_SHORT = {
+    COMPLETED: "✓ Done",
+    ON_TRACK: "● On",
+    AT_RISK: "▲ Risk",
+    OFF_TRACK: "✕ Off",
+    NOT_REPORTED: "? None",
+}
+STATUS_KEY = "   ".join(STATUS_TEXT[s] for s in STATUS_ORDER)
+ROLE_ORDER = ["led", "joint", "partnered"]
+ROLE_LABELS = {"led": "Led", "joint": "Joint", "partnered": "Partner"}
+ROLE_COLORS = {"led": "#0B3D6B", "joint": "#3A78B8", "partnered": "#9DBCE3"}
+COVERAGE_ORDER = ["reported", "no report", "no theme"]
+COVERAGE_LABELS = {
+    "reported": "Covered, reported this period",
+    "no report": "Covered, no report this period",
+    "no theme": "No theme covers it",
+}
+COVERAGE_COLORS = {"reported": "#0072B2", "no report": "#E69F00", "no theme": "#D55E00"}
+FONT_SIZE = 16
+
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": "Arial, Helvetica, sans-serif", "size": FONT_SIZE, "color": "#111111"},
+        "title": {"font": {"size": 22, "color": "#0B3D6B"}, "x": 0.0, "xanchor": "left"},
+        "colorway": BLUES,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "xaxis": {
+            "gridcolor": "#E3E8EF",
+            "linecolor": "#555555",
+            "ticks": "outside",
+            "automargin": True,
+            "title": {"font": {"size": FONT_SIZE}},
+        },
+        "yaxis": {
+            "gridcolor": "#E3E8EF",
+            "linecolor": "#555555",
+            "automargin": True,
+            "title": {"font": {"size": FONT_SIZE}},
+        },
+        "legend": {"font": {"size": 15}, "orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        "hoverlabel": {"font": {"size": 15}},
+        "margin": {"l": 20, "r": 20, "t": 100, "b": 90},
+    }
+)
+
+
+def summary(fig: go.Figure) -> str:
+    """The one-sentence text summary (alt text) stored in the figure."""
+    meta = fig.layout.meta or {}
+    return meta.get("summary", "") if isinstance(meta, dict) else ""
+
+
+def _figure(
+    data: list[dict],
+    title: str,
+    as_of: str,
+    text: str,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int | None = None,
+    layout: dict | None = None,
+    empty: bool = False,
+) -> go.Figure:
+    """Build the figure in one go (plotly validates once: several times faster than updating)."""
+    lay = {
+        "template": TEMPLATE,
+        "title": {"text": title},
+        "meta": {"summary": text},
+        "xaxis": {"title": {"text": x_title or ""}},
+        "yaxis": {"title": {"text": y_title or ""}},
+    }
+    for key, value in (layout or {}).items():
+        if isinstance(value, dict) and isinstance(lay.get(key), dict):
+            lay[key] = {**lay[key], **value}
+        else:
+            lay[key] = value
+    if height:
+        lay["height"] = height
+    notes = list(lay.pop("annotations", []))
+    notes.append(
+        {
+            "text": as_of,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": -0.02,
+            "yshift": -70,
+            "xanchor": "left",
+            "yanchor": "top",
+            "showarrow": False,
+            "font": {"size": 13, "color": "#333333"},
+        }
+    )
+    if empty:
+        notes.append(
+            {
+                "text": "No data for this selection",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 18, "color": "#555555"},
+            }
+        )
+        lay["xaxis"] = {**lay["xaxis"], "visible": False}
+        lay["yaxis"] = {**lay["yaxis"], "visible": False}
+    lay["annotations"] = notes
+    return go.Figure(data=data, layout=lay)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+# --- status counts ---------------------------------------------------------------------------
+
+
+def status_counts_summary(df: pd.DataFrame) -> str:
+    total = int(df["themes"].sum())
+    parts = [f"{int(n)} {LABELS[s].lower()}" for s, n in zip(df["status"], df["themes"], strict=True) if n]
+    return f"Of {_plural(total, 'theme')}: " + (", ".join(parts) if parts else "none") + "."
+
+
+def status_counts_bar(
+    df: pd.DataFrame, as_of: str, title: str = "Themes by status", height: int | None = None
+) -> go.Figure:
+    """Bars of themes per status. df: status, themes."""
+    df = df.set_index("status").reindex(STATUS_ORDER, fill_value=0).reset_index()
+    bar = {
+        "type": "bar",
+        "x": df["themes"].tolist(),
+        "y": [STATUS_TEXT[s] for s in df["status"]],
+        "orientation": "h",
+        "marker": {"color": [STATUS_COLORS[s] for s in df["status"]]},
+        "text": df["themes"].tolist(),
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x} themes<extra></extra>",
+    }
+    return _figure(
+        [bar],
+        title,
+        as_of,
+        status_counts_summary(df),
+        "Themes (number)",
+        "",
+        height,
+        {"yaxis": {"autorange": "reversed"}},
+    )
+
+
+# --- status mix per group (tracks, sectors) --------------------------------------------------
+
+
+def status_mix_summary(df: pd.DataFrame, group: str, unit: str = "theme") -> str:
+    if df.empty or df["count"].sum() == 0:
+        return "No data for this selection."
+    bad = df[df["status"].isin([AT_RISK, OFF_TRACK])].groupby(group, sort=False)["count"].sum()
+    worst_group = bad.idxmax() if len(bad) and bad.max() > 0 else None
+    total = int(df["count"].sum())
+    lead = f"{_plural(total, unit)} across {df[group].nunique()} groups"
+    if worst_group is None:
+        return lead + "; none at risk or off track."
+    return lead + f"; {worst_group} has the most at risk or off track ({int(bad.max())})."
+
+
+def status_mix(
+    df: pd.DataFrame, as_of: str, group: str, title: str, unit: str = "theme", height: int | None = None
+) -> go.Figure:
+    """Stacked horizontal bars: per group, the number per status. df: <group>, status, count."""
+    groups = list(dict.fromkeys(df[group]))
+    data = []
+    for s in STATUS_ORDER:
+        part = df[df["status"] == s].set_index(group).reindex(groups)
+        counts = part["count"].fillna(0).astype(int).tolist()
+        data.append(
+            {
+                "type": "bar",
+                "name": STATUS_TEXT[s],
+                "y": groups,
+                "x": counts,
+                "orientation": "h",
+                "marker": {"color": STATUS_COLORS[s]},
+                "text": [f"{STATUS_SYMBOLS[s]} {n}" if n else "" for n in counts],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"size": 15},
+                "hovertemplate": f"%{{y}}: %{{x}} {unit}s {LABELS[s].lower()}<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        f"{title}<br><sup>{STATUS_KEY}</sup>",
+        as_of,
+        status_mix_summary(df, group, unit),
+        f"{unit.capitalize()}s (number)",
+        "",
+        height,
+        {
+            "barmode": "stack",
+            "yaxis": {"autorange": "reversed", "tickfont": {"size": 14}},
+            "showlegend": False,
+        },
+        df.empty,
+    )
+
+
+def track_progress(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+    """Progress per track: themes per status in each track. df: track_name, status, count."""
+    return status_mix(df, as_of, "track_name", "Progress per track", "theme", height)
+
+
+# --- heatmaps with a status in each cell -----------------------------------------------------
+
+
+def _status_heatmap(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    status_col: str,
+    x_order: list | None = None,
+    y_order: list | None = None,
+) -> dict:
+    xs = x_order or list(dict.fromkeys(df[x]))
+    ys = y_order or list(dict.fromkeys(df[y]))
+    wide = df.pivot_table(index=y, columns=x, values=status_col, aggfunc="first").reindex(
+        index=ys, columns=xs
+    )
+    idx = {s: i for i, s in enumerate(STATUS_ORDER)}
+    z = [[idx.get(v) if isinstance(v, str) else None for v in row] for row in wide.to_numpy()]
+    text = [[STATUS_SHORT.get(v, "") if isinstance(v, str) else "" for v in row] for row in wide.to_numpy()]
+    full = [[STATUS_TEXT.get(v, "") if isinstance(v, str) else "" for v in row] for row in wide.to_numpy()]
+    n = len(STATUS_ORDER)
+    scale = []
+    for i, s in enumerate(STATUS_ORDER):
+        scale += [[i / n, STATUS_COLORS[s]], [(i + 1) / n, STATUS_COLORS[s]]]
+    return {
+        "type": "heatmap",
+        "z": z,
+        "x": xs,
+        "y": ys,
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 13, "color": "#111111"},
+        "colorscale": scale,
+        "zmin": -0.5,
+        "zmax": n - 0.5,
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+        "customdata": full,
+        "hovertemplate": "%{y} / %{x}: %{customdata}<extra></extra>",
+    }
+
+
+def theme_sector_summary(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "No data for this selection."
+    n = len(df)
+    off = df[df["computed_status"] == OFF_TRACK]
+    missing = int((df["computed_status"] == NOT_REPORTED).sum())
+    text = f"{_plural(n, 'expected report')} ({df['theme_name'].nunique()} themes x sectors): "
+    text += f"{len(off)} off track"
+    if len(off):
+        text += (
+            " (" + ", ".join(f"{t} {s}" for t, s in zip(off["theme_name"], off["sector"], strict=True)) + ")"
+        )
+    return text + f", {missing} not reported."
+
+
+def theme_sector_heatmap(
+    df: pd.DataFrame, as_of: str, sectors: list[str] | None = None, height: int | None = None
+) -> go.Figure:
+    """Theme x sector computed status, the status written in each cell.
+
+    df: theme_name, sector, computed_status (one row per expected report)."""
+    trace = _status_heatmap(
+        df,
+        "sector",
+        "theme_name",
+        "computed_status",
+        x_order=[s for s in (sectors or []) if s in set(df["sector"])] or None,
+    )
+    rows = max(1, df["theme_name"].nunique()) if not df.empty else 1
+    h = height or max(320, 120 + 30 * rows)
+    return _figure(
+        [trace],
+        f"Status by theme and sector<br><sup>{STATUS_KEY}</sup>",
+        as_of,
+        theme_sector_summary(df),
+        "Sector (report)",
+        "",
+        h,
+        {
+            "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"size": 13}},
+            "xaxis": {"side": "top", "showgrid": False},
+        },
+        df.empty,
+    )
+
+
+def status_history_summary(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "No report in any period yet."
+    last = df["period"].max()
+    now = df[df["period"] == last]
+    parts = ", ".join(
+        f"{s} {LABELS.get(c, c).lower()}" for s, c in zip(now["sector"], now["computed_status"], strict=True)
+    )
+    return f"Computed status over {df['period'].nunique()} periods; in {last}: {parts}."
+
+
+def status_history(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+    """Computed status per sector over periods. df: period, sector, computed_status."""
+    periods = sorted(df["period"].unique()) if not df.empty else []
+    trace = _status_heatmap(df, "period", "sector", "computed_status", x_order=periods)
+    h = height or max(260, 160 + 45 * max(1, df["sector"].nunique() if not df.empty else 1))
+    return _figure(
+        [trace],
+        f"Status history (computed)<br><sup>{STATUS_KEY}</sup>",
+        as_of,
+        status_history_summary(df),
+        "Period (quarter)",
+        "Sector",
+        h,
+        {
+            "yaxis": {"autorange": "reversed", "showgrid": False},
+            "xaxis": {"tickangle": -45, "showgrid": False},
+        },
+        df.empty,
+    )
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+
+def progress_trend_summary(df: pd.DataFrame, group: str) -> str:
+    if df.empty:
+        return "No data for this selection."
+    last = df["period"].max()
+    now = df[df["period"] == last].sort_values("share")
+    parts = ", ".join(f"{g} {v:.0f}%" for g, v in zip(now[group], now["share"], strict=True))
+    return f"Share of themes on track or completed in {last}: {parts}."
+
+
+def progress_trend(
+    df: pd.DataFrame,
+    as_of: str,
+    group: str = "track_name",
+    title: str = "Progress trend per track",
+    height: int | None = None,
+) -> go.Figure:
+    """Share of themes on track or completed per period. df: period, <group>, share (0-100)."""
+    symbols = ["circle", "square", "diamond", "triangle-up", "x", "star"]
+    data = []
+    for k, (g, part) in enumerate(df.groupby(group, sort=False)):
+        part = part.sort_values("period")
+        data.append(
+            {
+                "type": "scatter",
+                "x": part["period"].tolist(),
+                "y": part["share"].tolist(),
+                "name": str(g),
+                "mode": "lines+markers",
+                "line": {"width": 3, "color": BLUES[k % len(BLUES)]},
+                "marker": {"symbol": symbols[k % len(symbols)], "size": 9},
+                "hovertemplate": f"{g}, %{{x}}: %{{y:.0f}}%<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        title,
+        as_of,
+        progress_trend_summary(df, group),
+        "Period (quarter)",
+        "Themes on track or completed (%)",
+        height,
+        {"yaxis": {"range": [0, 105], "ticksuffix": "%"}},
+        df.empty,
+    )
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+
+def indicator_summary(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "No indicator reported for this theme."
+    last = df["period"].max()
+    now = df[df["period"] == last]
+    parts = []
+    for name, part in now.groupby("name", sort=False):
+        actual = part["actual"].sum(min_count=1)
+        target = part["target"].sum(min_count=1)
+        unit = part["unit"].iloc[0] or ""
+        if pd.notna(actual) and pd.notna(target) and target:
+            parts.append(f"{name}: {actual:g} of {target:g} {unit} ({actual / target:.0%} of target)")
+    return f"In {last}, summed over sectors: " + ("; ".join(parts) if parts else "no actual values") + "."
+
+
+def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+    """Actual vs target vs baseline over time, one panel per indicator, one line per sector.
+
+    df: period_end, period, sector, name, unit, baseline, baseline_date (optional), target,
+    target_date, actual."""
+    names = list(dict.fromkeys(df["name"])) if not df.empty else []
+    cols = min(3, max(1, len(names)))
+    rows = max(1, math.ceil(len(names) / cols))
+    units = {}
+    for n in names:
+        u = df.loc[df["name"] == n, "unit"].dropna()
+        units[n] = u.iloc[0] if len(u) else ""
+    sectors = list(dict.fromkeys(df["sector"])) if not df.empty else []
+    gap_x, gap_y = 0.07, 0.16
+    width, row_h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    data, layout, notes = [], {}, []
+    for k, name in enumerate(names):
+        r, c = k // cols, k % cols
+        ax = "" if k == 0 else str(k + 1)
+        x0, y1 = c * (width + gap_x), 1 - r * (row_h + gap_y)
+        x_dom = [max(0.0, round(x0, 6)), min(1.0, round(x0 + width, 6))]
+        y_dom = [max(0.0, round(y1 - row_h, 6)), min(1.0, round(y1, 6))]
+        layout[f"xaxis{ax}"] = {"domain": x_dom, "anchor": f"y{ax}", "type": "date"}
+        layout[f"yaxis{ax}"] = {
+            "domain": y_dom,
+            "anchor": f"x{ax}",
+            "title": {"text": units[name]},
+        }
+        notes.append(
+            {
+                "text": f"<b>{name}</b> ({units[name]})",
+                "xref": "paper",
+                "yref": "paper",
+                "x": x0 + width / 2,
+                "y": y1,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 15},
+            }
+        )
+        part = df[df["name"] == name].sort_values("period_end")
+        for j, sector in enumerate(sectors):
+            sp = part[part["sector"] == sector]
+            if sp.empty:
+                continue
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": sp["period_end"].tolist(),
+                    "y": sp["actual"].tolist(),
+                    "mode": "lines+markers",
+                    "name": f"Actual {sector}",
+                    "legendgroup": sector,
+                    "showlegend": k == 0,
+                    "xaxis": f"x{ax}",
+                    "yaxis": f"y{ax}",
+                    "line": {"color": BLUES[j % len(BLUES)], "width": 3},
+                    "hovertemplate": f"{sector} %{{x|%Y-%m-%d}}: %{{y:g}} {units[name]}<extra></extra>",
+                }
+            )
+        first = part.iloc[0]
+        b_date = first["baseline_date"] if "baseline_date" in part else None
+        b_date = b_date if b_date is not None and pd.notna(b_date) else part["period_end"].min()
+        # The target path the status rule interpolates: baseline at its date to target at its date.
+        data.append(
+            {
+                "type": "scatter",
+                "x": [b_date, first["target_date"]],
+                "y": [first["baseline"], first["target"]],
+                "mode": "lines+markers",
+                "name": "Target path",
+                "legendgroup": "target",
+                "showlegend": k == 0,
+                "line": {"color": "#111111", "dash": "dash", "width": 2},
+                "marker": {"symbol": "diamond"},
+                "xaxis": f"x{ax}",
+                "yaxis": f"y{ax}",
+                "hovertemplate": "target path %{x|%Y-%m-%d}: %{y:g}<extra></extra>",
+            }
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [b_date, first["target_date"]],
+                "y": [first["baseline"], first["baseline"]],
+                "mode": "lines",
+                "name": "Baseline",
+                "legendgroup": "baseline",
+                "showlegend": k == 0,
+                "line": {"color": "#777777", "dash": "dot", "width": 2},
+                "xaxis": f"x{ax}",
+                "yaxis": f"y{ax}",
+                "hovertemplate": "baseline %{y:g}<extra></extra>",
+            }
+        )
+    layout["annotations"] = notes
+    h = height or 180 + 300 * rows
+    return _figure(
+        data,
+        "Indicators: actual vs target vs baseline",
+        as_of,
+        indicator_summary(df),
+        None,
+        None,
+        h,
+        layout,
+        not names,
+    )
+
+
+# --- sectors ---------------------------------------------------------------------------------
+
+
+def sector_participation_summary(df: pd.DataFrame) -> str:
+    if df.empty or df["activities"].sum() == 0:
+        return "No activity reported for this selection."
+    wide = df.pivot_table(index="sector", columns="role", values="activities", aggfunc="sum", fill_value=0)
+    parts = []
+    for sector, row in wide.iterrows():
+        parts.append(
+            f"{sector} leads {int(row.get('led', 0))}, joint {int(row.get('joint', 0))}, "
+            f"partner in {int(row.get('partnered', 0))}"
+        )
+    return "Activities per sector: " + "; ".join(parts) + "."
+
+
+def sector_participation(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+    """Activities led vs joint vs partnered per sector. df: sector, role, activities."""
+    sectors = list(dict.fromkeys(df["sector"]))
+    data = []
+    for role in ROLE_ORDER:
+        part = df[df["role"] == role].set_index("sector").reindex(sectors)
+        vals = part["activities"].fillna(0).astype(int).tolist()
+        data.append(
+            {
+                "type": "bar",
+                "name": ROLE_LABELS[role],
+                "x": sectors,
+                "y": vals,
+                "marker": {"color": ROLE_COLORS[role]},
+                "text": [f"{ROLE_LABELS[role]} {v}" for v in vals],
+                "textposition": "outside",
+                "textfont": {"size": 13},
+                "cliponaxis": False,
+                "hovertemplate": f"%{{x}}: %{{y}} activities ({ROLE_LABELS[role].lower()})<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        "Activities led, joint and as partner, per sector",
+        as_of,
+        sector_participation_summary(df),
+        "Sector",
+        "Activities (number)",
+        height,
+        {"barmode": "group"},
+        df.empty,
+    )
+
+
+def sector_matrix_summary(df: pd.DataFrame) -> str:
+    pairs = df[df["sector_a"] < df["sector_b"]].sort_values("activities", ascending=False)
+    pairs = pairs[pairs["activities"] > 0]
+    if pairs.empty:
+        return "No activity involves two sectors in this selection."
+    top = pairs.iloc[0]
+    return (
+        f"{len(pairs)} pairs of sectors work together; the most joint activities are between "
+        f"{top['sector_a']} and {top['sector_b']} ({int(top['activities'])})."
+    )
+
+
+def sector_matrix(
+    df: pd.DataFrame, as_of: str, sectors: list[str] | None = None, height: int | None = None
+) -> go.Figure:
+    """Who works with whom: activities in which both sectors take part. df: sector_a, sector_b, activities."""
+    order = sectors or sorted(set(df["sector_a"]) | set(df["sector_b"]))
+    wide = df.pivot_table(index="sector_a", columns="sector_b", values="activities", aggfunc="sum")
+    wide = wide.reindex(index=order, columns=order)
+    z = [
+        [None if (a == b or pd.isna(v)) else float(v) for b, v in zip(order, row, strict=True)]
+        for a, row in zip(order, wide.to_numpy(), strict=True)
+    ]
+    text = [
+        ["—" if a == b else ("0" if v is None else f"{v:.0f}") for b, v in zip(order, row, strict=True)]
+        for a, row in zip(order, z, strict=True)
+    ]
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": order,
+        "y": order,
+        "text": text,
+        "texttemplate": "%{text}",
+        "textfont": {"size": 16},
+        "colorscale": [[0, "#EEF3FA"], [0.5, "#5B8DC9"], [1, "#0B3D6B"]],
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"title": {"text": "Activities"}},
+        "hovertemplate": "%{y} with %{x}: %{text} activities<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        "Joint work: activities shared by two sectors",
+        as_of,
+        sector_matrix_summary(df),
+        "Sector (with)",
+        "Sector",
+        height,
+        {
+            "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"size": 13}},
+            "xaxis": {"showgrid": False},
+        },
+    )
+
+
+# --- resolutions -----------------------------------------------------------------------------
+
+
+def resolution_coverage_summary(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "No resolution."
+    counts = df["coverage"].value_counts()
+    mutual = int(df["mutual_interest"].sum()) if "mutual_interest" in df else 0
+    return (
+        f"Of {len(df)} PP-22 resolutions and decisions, {int(counts.get('reported', 0))} are covered by a "
+        f"theme that reported, {int(counts.get('no report', 0))} by a theme with no report, "
+        f"{int(counts.get('no theme', 0))} by no theme; {mutual} meet the mutual-interest rule."
+    )
+
+
+def resolution_coverage(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+    """Resolutions by coverage class. df: one row per resolution with coverage, mutual_interest."""
+    counts = df["coverage"].value_counts().reindex(COVERAGE_ORDER, fill_value=0)
+    bar = {
+        "type": "bar",
+        "y": [COVERAGE_LABELS[c] for c in COVERAGE_ORDER],
+        "x": counts.tolist(),
+        "orientation": "h",
+        "marker": {"color": [COVERAGE_COLORS[c] for c in COVERAGE_ORDER]},
+        "text": counts.tolist(),
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x} resolutions<extra></extra>",
+    }
+    return _figure(
+        [bar],
+        "PP-22 resolutions: coverage by themes",
+        as_of,
+        resolution_coverage_summary(df),
+        "Resolutions and decisions (number)",
+        "",
+        height,
+        {"yaxis": {"autorange": "reversed"}},
+    )

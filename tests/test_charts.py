@@ -1,0 +1,210 @@
+"""Chart functions: title, units, as-of line, traces, status colours and labels, text summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from isc import charts
+from isc.status import LABELS
+
+AS_OF = "Data as of 2026-10-20 10:00 (data version 7)"
+STATUSES = ["completed", "on_track", "at_risk", "off_track", "not_reported"]
+
+
+def _common(fig, title_part: str):
+    assert title_part in fig.layout.title.text
+    notes = [a.text for a in fig.layout.annotations]
+    assert AS_OF in notes
+    assert charts.summary(fig).endswith(".")
+    assert fig.layout.template.layout.font.size >= 16  # legible on a shared screen
+
+
+def test_status_colours_are_distinct_okabe_ito_and_labelled():
+    assert charts.STATUS_COLORS["completed"] == "#0072B2"
+    assert charts.STATUS_COLORS["off_track"] == "#D55E00"
+    assert len(set(charts.STATUS_COLORS.values())) == 5
+    assert len(set(charts.STATUS_SYMBOLS.values())) == 5
+    for s in STATUSES:
+        assert LABELS[s] in charts.STATUS_TEXT[s]
+
+
+def test_status_counts_bar():
+    df = pd.DataFrame({"status": STATUSES, "themes": [1, 9, 3, 2, 0]})
+    fig = charts.status_counts_bar(df, AS_OF)
+    _common(fig, "status")
+    bar = fig.data[0]
+    assert list(bar.x) == [1, 9, 3, 2, 0]
+    assert list(bar.marker.color) == [charts.STATUS_COLORS[s] for s in STATUSES]
+    assert "Off track" in bar.y[3]
+    assert fig.layout.xaxis.title.text == "Themes (number)"
+    assert charts.summary(fig) == "Of 15 themes: 1 completed, 9 on track, 3 at risk, 2 off track."
+
+
+def _mix():
+    rows = [("Strategic leadership", s, n) for s, n in zip(STATUSES, [0, 3, 0, 1, 0], strict=True)]
+    rows += [("Programmatic coordination", s, n) for s, n in zip(STATUSES, [1, 4, 2, 0, 0], strict=True)]
+    return pd.DataFrame(rows, columns=["track_name", "status", "count"])
+
+
+def test_track_progress_one_trace_per_status_with_its_colour():
+    fig = charts.track_progress(_mix(), AS_OF)
+    _common(fig, "track")
+    assert [t.marker.color for t in fig.data] == [charts.STATUS_COLORS[s] for s in STATUSES]
+    assert fig.layout.barmode == "stack"
+    off = fig.data[3]
+    assert list(off.x) == [1, 0] and off.text[0] == "✕ 1"
+    assert "Programmatic coordination has the most at risk or off track (2)" in charts.summary(fig)
+
+
+def test_theme_sector_heatmap_writes_status_in_cells():
+    df = pd.DataFrame(
+        {
+            "theme_name": ["Space", "Space", "Gender"],
+            "sector": ["ITU-R", "ITU-D", "ITU-R"],
+            "computed_status": ["on_track", "off_track", "not_reported"],
+        }
+    )
+    fig = charts.theme_sector_heatmap(df, AS_OF, ["ITU-R", "ITU-T", "ITU-D"])
+    _common(fig, "theme and sector")
+    hm = fig.data[0]
+    assert list(hm.x) == ["ITU-R", "ITU-D"]
+    assert hm.text[0][1] == "✕ Off" and hm.customdata[0][1] == "✕ Off track"
+    assert hm.z[0][1] == STATUSES.index("off_track")
+    assert hm.z[1][1] is None  # Gender has no ITU-D focal point: blank, not a status
+    assert "Space ITU-D" in charts.summary(fig)
+
+
+def test_status_history_orders_periods():
+    df = pd.DataFrame(
+        {"period": ["2025-Q2", "2025-Q1"], "sector": ["GS", "GS"], "computed_status": ["at_risk", "on_track"]}
+    )
+    fig = charts.status_history(df, AS_OF)
+    _common(fig, "history")
+    assert list(fig.data[0].x) == ["2025-Q1", "2025-Q2"]
+    assert "GS at risk" in charts.summary(fig)
+
+
+def test_indicator_chart_actual_target_baseline_panels():
+    d = dt.date
+    df = pd.DataFrame(
+        {
+            "period": ["2025-Q1", "2025-Q2", "2025-Q1", "2025-Q1"],
+            "period_end": [d(2025, 3, 31), d(2025, 6, 30), d(2025, 3, 31), d(2025, 3, 31)],
+            "sector": ["ITU-T", "ITU-T", "ITU-D", "ITU-T"],
+            "name": ["Reach", "Reach", "Reach", "Joint"],
+            "unit": ["countries"] * 3 + ["number"],
+            "baseline": [20, 20, 20, 0],
+            "baseline_date": [d(2024, 1, 1)] * 4,
+            "target": [80, 80, 80, 12],
+            "target_date": [d(2026, 12, 31)] * 4,
+            "actual": [30, 35, 28, 4],
+        }
+    )
+    fig = charts.indicator_chart(df, AS_OF)
+    _common(fig, "actual vs target vs baseline")
+    names = [t.name for t in fig.data]
+    assert names.count("Target path") == 2 and names.count("Baseline") == 2
+    assert "Actual ITU-T" in names and "Actual ITU-D" in names
+    target = next(t for t in fig.data if t.name == "Target path")
+    assert list(target.y) == [20, 80]
+    assert fig.layout.yaxis.title.text == "countries" and fig.layout.yaxis2.title.text == "number"
+    assert "In 2025-Q2, summed over sectors: Reach: 35 of 80 countries (44% of target)" in charts.summary(fig)
+
+
+def test_empty_frames_still_give_a_titled_figure():
+    fig = charts.indicator_chart(
+        pd.DataFrame(
+            columns=[
+                "period",
+                "period_end",
+                "sector",
+                "name",
+                "unit",
+                "baseline",
+                "target",
+                "target_date",
+                "actual",
+            ]
+        ),
+        AS_OF,
+    )
+    assert "No data for this selection" in [a.text for a in fig.layout.annotations]
+    fig = charts.track_progress(pd.DataFrame(columns=["track_name", "status", "count"]), AS_OF)
+    assert charts.summary(fig) == "No data for this selection."
+
+
+def test_sector_participation_and_matrix():
+    part = pd.DataFrame(
+        {
+            "sector": ["ITU-D"] * 3 + ["ITU-T"] * 3,
+            "role": ["led", "joint", "partnered"] * 2,
+            "activities": [18, 8, 15, 19, 10, 5],
+        }
+    )
+    fig = charts.sector_participation(part, AS_OF)
+    _common(fig, "per sector")
+    assert [t.name for t in fig.data] == ["Led", "Joint", "Partner"]
+    assert list(fig.data[0].y) == [18, 19]
+    assert "ITU-D leads 18, joint 8, partner in 15" in charts.summary(fig)
+    m = pd.DataFrame(
+        {
+            "sector_a": ["ITU-D", "ITU-D", "ITU-T", "ITU-T"],
+            "sector_b": ["ITU-D", "ITU-T", "ITU-D", "ITU-T"],
+            "activities": [0, 18, 18, 0],
+        }
+    )
+    fig = charts.sector_matrix(m, AS_OF, ["ITU-T", "ITU-D"])
+    _common(fig, "two sectors")
+    assert fig.data[0].z[0][1] == 18 and fig.data[0].z[0][0] is None
+    assert "between ITU-D and ITU-T (18)" in charts.summary(fig)
+
+
+def test_resolution_coverage_counts_each_class():
+    df = pd.DataFrame(
+        {
+            "coverage": ["reported", "no theme", "no theme", "no report"],
+            "mutual_interest": [True, True, False, True],
+        }
+    )
+    fig = charts.resolution_coverage(df, AS_OF)
+    _common(fig, "coverage")
+    assert list(fig.data[0].x) == [1, 1, 2]
+    assert list(fig.data[0].marker.color) == [charts.COVERAGE_COLORS[c] for c in charts.COVERAGE_ORDER]
+    assert "3 meet the mutual-interest rule" in charts.summary(fig)
+
+
+@pytest.mark.parametrize("share", [[50.0, 75.0]])
+def test_progress_trend_percent_axis(share):
+    df = pd.DataFrame(
+        {"period": ["2025-Q1", "2025-Q2"], "track_name": ["Strategic leadership"] * 2, "share": share}
+    )
+    fig = charts.progress_trend(df, AS_OF)
+    _common(fig, "trend")
+    assert fig.layout.yaxis.ticksuffix == "%"
+    assert "Strategic leadership 75%" in charts.summary(fig)
+
+
+def test_indicator_chart_with_ten_indicators_keeps_panels_inside_the_figure():
+    d = dt.date
+    df = pd.DataFrame(
+        {
+            "period": ["2025-Q1"] * 10,
+            "period_end": [d(2025, 3, 31)] * 10,
+            "sector": ["GS"] * 10,
+            "name": [f"Indicator {i}" for i in range(10)],
+            "unit": ["number"] * 10,
+            "baseline": [0.0] * 10,
+            "baseline_date": [d(2024, 1, 1)] * 10,
+            "target": [10.0] * 10,
+            "target_date": [d(2026, 12, 31)] * 10,
+            "actual": [2.0] * 10,
+        }
+    )
+    fig = charts.indicator_chart(df, AS_OF)
+    layout = fig.layout.to_plotly_json()
+    domains = [v["domain"] for k, v in layout.items() if k.startswith(("xaxis", "yaxis")) and "domain" in v]
+    assert len(domains) == 20
+    assert all(0 <= a < b <= 1 for a, b in domains)
