@@ -1,17 +1,57 @@
 """The ISC monitoring dashboard: `streamlit run dashboard.py`.
 
 Builds the demo database on first start when none exists, keeps the shared filters (period,
-track, sector, theme) in the sidebar and in the URL, and routes to the pages.
+track, sector, theme) and the interface language in the sidebar and in the URL, and routes to the
+pages. Every text shown comes from the message catalogues in data/i18n/ (pages.common.t).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from isc import i18n
 from isc.db import connection
-from pages.common import FILTER_KEYS, q
+from pages.common import FILTER_KEYS, lang, q, t
 
-st.set_page_config(page_title="ISC monitoring dashboard", page_icon=":bar_chart:", layout="wide")
+# Right-to-left languages (the catalogue's "_meta": {"dir": "rtl"}): the main area and the sidebar
+# text run right to left; the charts keep their own layout.
+RTL_CSS = """<style>
+[data-testid="stMain"], [data-testid="stSidebar"] { direction: rtl; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"], [data-testid="stSidebar"] [data-testid="stMarkdownContainer"],
+[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3 { text-align: right; }
+</style>"""
+
+
+def choose_language() -> None:
+    """The interface language: from the session, else the URL (?lang=fr), else English."""
+    available = i18n.languages()
+    wanted = st.session_state.get("lang") or st.query_params.get("lang")
+    st.session_state["lang"] = wanted if wanted in available else i18n.DEFAULT
+
+
+def language_selector() -> None:
+    """Sidebar choice of language (each listed in its own name), kept in the URL as ?lang=."""
+    available = i18n.languages()
+    with st.sidebar:
+        st.selectbox(t("sidebar.language"), list(available), key="lang", format_func=available.get)
+    code = lang()
+    if code == i18n.DEFAULT:
+        st.query_params.pop("lang", None)
+    elif st.query_params.get("lang") != code:
+        st.query_params["lang"] = code
+    # The document's language and direction, for screen readers and the browser (axe: valid-lang).
+    direction = i18n.direction(code)
+    st.html(
+        f"<script>document.documentElement.lang = {code!r}; "
+        f"document.documentElement.dir = {direction!r};</script>",
+        unsafe_allow_javascript=True,
+    )
+    if direction == "rtl":
+        st.html(RTL_CSS)
+
+
+choose_language()
+st.set_page_config(page_title=t("app.title"), page_icon=":bar_chart:", layout="wide")
 
 
 def ensure_database() -> None:
@@ -20,7 +60,7 @@ def ensure_database() -> None:
         return
     from etl.demo import build_demo
 
-    with st.spinner(f"No database at {path}: building the illustrative demo database (about 30 s)..."):
+    with st.spinner(t("app.building_demo", path=path)):
         build_demo(path)
 
 
@@ -50,14 +90,15 @@ def shared_filters() -> None:
         elif st.session_state[state_key] not in options[key]:
             st.session_state[state_key] = options[key][0] if options[key] else None
     with st.sidebar:
-        st.selectbox("Period", options["period"], key="filter_period")
+        st.selectbox(t("filter.period"), options["period"], key="filter_period")
         # A None value shows the placeholder, so the placeholder names the "all" choice.
-        st.selectbox("Track", options["track"], key="filter_track", placeholder="All tracks",
-                     format_func=lambda c: "All tracks" if c is None else labels["track"].get(c, c))
-        st.selectbox("Sector", options["sector"], key="filter_sector", placeholder="All sectors",
-                     format_func=lambda c: "All sectors" if c is None else c)
-        st.selectbox("Theme", options["theme"], key="filter_theme", placeholder="All themes",
-                     format_func=lambda c: "All themes" if c is None else labels["theme"].get(c, c))
+        every = {"track": t("filter.all_tracks"), "sector": t("filter.all_sectors"), "theme": t("filter.all_themes")}
+        st.selectbox(t("filter.track"), options["track"], key="filter_track", placeholder=every["track"],
+                     format_func=lambda c: every["track"] if c is None else labels["track"].get(c, c))
+        st.selectbox(t("filter.sector"), options["sector"], key="filter_sector", placeholder=every["sector"],
+                     format_func=lambda c: every["sector"] if c is None else c)
+        st.selectbox(t("filter.theme"), options["theme"], key="filter_theme", placeholder=every["theme"],
+                     format_func=lambda c: every["theme"] if c is None else labels["theme"].get(c, c))
     for key in FILTER_KEYS:
         value = st.session_state.get(f"filter_{key}")
         if value is None:
@@ -68,22 +109,23 @@ def shared_filters() -> None:
 
 ensure_database()
 pages = {
-    "Monitor": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/themes.py", title="Themes", icon=":material/topic:"),
-        st.Page("pages/tracks.py", title="Tracks", icon=":material/view_column:"),
-        st.Page("pages/sectors.py", title="Sectors", icon=":material/hub:"),
-        st.Page("pages/resolutions.py", title="Resolutions", icon=":material/gavel:"),
+    t("nav.monitor"): [
+        st.Page("pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", default=True),
+        st.Page("pages/themes.py", title=t("nav.themes"), icon=":material/topic:"),
+        st.Page("pages/tracks.py", title=t("nav.tracks"), icon=":material/view_column:"),
+        st.Page("pages/sectors.py", title=t("nav.sectors"), icon=":material/hub:"),
+        st.Page("pages/resolutions.py", title=t("nav.resolutions"), icon=":material/gavel:"),
     ],
-    "Coordinate": [
-        st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
-        st.Page("pages/completeness.py", title="Completeness", icon=":material/fact_check:"),
-        st.Page("pages/overlaps.py", title="Overlaps", icon=":material/join_inner:"),
+    t("nav.coordinate"): [
+        st.Page("pages/meeting.py", title=t("nav.meeting"), icon=":material/groups:"),
+        st.Page("pages/completeness.py", title=t("nav.completeness"), icon=":material/fact_check:"),
+        st.Page("pages/overlaps.py", title=t("nav.overlaps"), icon=":material/join_inner:"),
     ],
-    "Report": [
-        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
-        st.Page("pages/history.py", title="Upload history", icon=":material/history:"),
-        st.Page("pages/home.py", title="About the data", icon=":material/info:"),
+    t("nav.report"): [
+        st.Page("pages/upload.py", title=t("nav.upload"), icon=":material/upload_file:"),
+        st.Page("pages/history.py", title=t("nav.history"), icon=":material/history:"),
+        st.Page("pages/home.py", title=t("nav.home"), icon=":material/info:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ],
 }
 
@@ -101,6 +143,8 @@ def sidebar_navigation(sections: dict) -> None:
 
 
 nav = st.navigation(pages, position="hidden")
+language_selector()
 sidebar_navigation(pages)
 shared_filters()
+st.session_state["_chart_numbers"] = []  # charts are numbered in the order a run shows them
 nav.run()

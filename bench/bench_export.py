@@ -62,19 +62,37 @@ def persistent(n: int) -> tuple[float, list[float]]:
 
 
 def pack(db: str | None) -> tuple[float, dict]:
+    """A 12-chart Council pack (8 general charts + status history and indicators of 2 themes),
+    .docx + .pptx + .zip, through isc.pack exactly as the Export page builds it."""
     from isc import pack as council
 
+    selection = council.default_selection(12, db=db)
     t = time.perf_counter()
-    result = council.build_pack(db=db, charts=council.default_selection(12))
-    return time.perf_counter() - t, {k: len(v) for k, v in result.files.items()}
+    result = council.build_pack(db=db, **selection)
+    seconds = time.perf_counter() - t
+    assert len(result.items) == 12, len(result.items)
+    return seconds, {k: len(v) for k, v in result.files.items()}
+
+
+def pack_cold(db: str) -> float:
+    """The same pack in a fresh process: includes starting kaleido's chromium (the first export
+    after the dashboard starts)."""
+    out = subprocess.run([sys.executable, __file__, "--db", db, "--pack-only"], capture_output=True,
+                         text=True, check=True, timeout=600)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", help="database (default: a fresh demo database in a temp dir)")
     ap.add_argument("--images", type=int, default=5)
+    ap.add_argument("--pack-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     db = args.db
+    if args.pack_only:
+        seconds, files = pack(db)
+        print(json.dumps({"seconds": seconds, "files": files}))
+        return
     if db is None:
         from etl.demo import build_demo
 
@@ -88,8 +106,11 @@ def main() -> None:
     print(f"plain write_image loop : {plain_mean:6.3f} s per image ({args.images} images, each starts chromium)")
     print(f"persistent server      : {fast_mean:6.3f} s per image (after a one-off {startup:.2f} s start)")
     print(f"ratio                  : {plain_mean / fast_mean:6.1f}x  (target >= 10x)")
+    cold = pack_cold(db)
+    print(f"Council pack, 12 charts: {cold:6.2f} s  (target < 15 s; fresh process, starts chromium)")
     seconds, files = pack(db)
-    print(f"Council pack, 12 charts: {seconds:6.2f} s  (target < 15 s)  files: {files}")
+    sizes = ", ".join(f"{ext} {n / 1e6:.1f} MB" for ext, n in files.items())
+    print(f"Council pack, 12 charts: {seconds:6.2f} s  (target < 15 s; kaleido already running)  {sizes}")
 
 
 if __name__ == "__main__":

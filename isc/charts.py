@@ -9,6 +9,9 @@ Each figure has a title, axis titles with units, and an "as of" line under the p
 annotation below the plotting area, which print exports replace with their own source line).
 Each figure also carries a one-sentence text summary (alt text) in `fig.layout.meta["summary"]`;
 `summary(fig)` reads it back.
+
+Every text a figure shows comes from the message catalogues (isc.i18n): each chart function takes
+`lang` (default English); status labels are `status.<status>` keys.
 """
 
 from __future__ import annotations
@@ -18,18 +21,24 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from isc.i18n import DEFAULT, plural, translate
 from isc.status import AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
 
 ITU_BLUE = "#1D5C9B"
-BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#9DBCE3", "#3A78B8", "#C9DAF0"]
+# Series colours (one per track or Sector): each at least 3:1 against white.
+BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#1F7A8C", "#3A78B8", "#6C5B9E"]
 STATUS_ORDER = [COMPLETED, ON_TRACK, AT_RISK, OFF_TRACK, NOT_REPORTED]
+# Okabe-Ito hues, adjusted so that each is at least 3:1 against the white background (WCAG 1.4.11,
+# graphical objects) and at least 4.5:1 against the dark text written on it (TEXT_ON_STATUS);
+# tests/test_contrast.py computes both.
 STATUS_COLORS = {
-    COMPLETED: "#0072B2",  # blue
+    COMPLETED: "#2A84C6",  # blue (Okabe-Ito #0072B2, lightened for the dark text on it)
     ON_TRACK: "#009E73",  # bluish green
-    AT_RISK: "#E69F00",  # orange
+    AT_RISK: "#B87A00",  # orange (Okabe-Ito #E69F00, darkened against white)
     OFF_TRACK: "#D55E00",  # vermillion
-    NOT_REPORTED: "#BBBBBB",  # grey
+    NOT_REPORTED: "#8F8F8F",  # grey
 }
+TEXT_ON_STATUS = "#111111"
 STATUS_SYMBOLS = {COMPLETED: "✓", ON_TRACK: "●", AT_RISK: "▲", OFF_TRACK: "✕", NOT_REPORTED: "?"}
 STATUS_TEXT = {s: f"{STATUS_SYMBOLS[s]} {LABELS[s]}" for s in STATUS_ORDER}
 # Short cell labels for heatmaps (the full label is in the hover and in the key under the title).
@@ -43,14 +52,18 @@ STATUS_SHORT = {
 STATUS_KEY = "   ".join(STATUS_TEXT[s] for s in STATUS_ORDER)
 ROLE_ORDER = ["led", "joint", "partnered"]
 ROLE_LABELS = {"led": "Led", "joint": "Joint", "partnered": "Partner"}
-ROLE_COLORS = {"led": "#0B3D6B", "joint": "#3A78B8", "partnered": "#9DBCE3"}
+ROLE_COLORS = {"led": "#0B3D6B", "joint": "#3A78B8", "partnered": "#6495CC"}
 COVERAGE_ORDER = ["reported", "no report", "no theme"]
 COVERAGE_LABELS = {
     "reported": "Covered, reported this period",
     "no report": "Covered, no report this period",
     "no theme": "No theme covers it",
 }
-COVERAGE_COLORS = {"reported": "#0072B2", "no report": "#E69F00", "no theme": "#D55E00"}
+COVERAGE_COLORS = {
+    "reported": STATUS_COLORS[COMPLETED],
+    "no report": STATUS_COLORS[AT_RISK],
+    "no theme": STATUS_COLORS[OFF_TRACK],
+}
 FONT_SIZE = 16
 
 TEMPLATE = go.layout.Template(
@@ -80,6 +93,28 @@ TEMPLATE = go.layout.Template(
 )
 
 
+def status_label(status: str, lang: str = DEFAULT) -> str:
+    """A status in words, in the language (catalogue key status.<status>)."""
+    return translate(lang, f"status.{status}") if status in STATUS_SYMBOLS else str(status)
+
+
+def status_text(status: str, lang: str = DEFAULT) -> str:
+    """A status as symbol and words (never colour alone), e.g. "▲ At risk"."""
+    if status not in STATUS_SYMBOLS:
+        return str(status)
+    return f"{STATUS_SYMBOLS[status]} {status_label(status, lang)}"
+
+
+def status_short(status: str, lang: str = DEFAULT) -> str:
+    """The short cell label of a heatmap, e.g. "▲ Risk"."""
+    return f"{STATUS_SYMBOLS[status]} {translate(lang, f'status.short.{status}')}"
+
+
+def status_key(lang: str = DEFAULT) -> str:
+    """The colour key written under a title: every status with its symbol."""
+    return "   ".join(status_text(s, lang) for s in STATUS_ORDER)
+
+
 def summary(fig: go.Figure) -> str:
     """The one-sentence text summary (alt text) stored in the figure."""
     meta = fig.layout.meta or {}
@@ -96,6 +131,7 @@ def _figure(
     height: int | None = None,
     layout: dict | None = None,
     empty: bool = False,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """Build the figure in one go (plotly validates once: several times faster than updating)."""
     lay = {
@@ -130,7 +166,7 @@ def _figure(
     if empty:
         notes.append(
             {
-                "text": "No data for this selection",
+                "text": translate(lang, "chart.no_data"),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -142,67 +178,112 @@ def _figure(
         lay["xaxis"] = {**lay["xaxis"], "visible": False}
         lay["yaxis"] = {**lay["yaxis"], "visible": False}
     lay["annotations"] = notes
-    return go.Figure(data=data, layout=lay)
+    return go.Figure(data=[_inert(trace) for trace in data], layout=lay)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+# Trace fields that carry data values (theme names, titles) which plotly would read as its
+# pseudo-HTML: a "<a href>" in a theme name must show as text, not become a link.
+_DATA_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "labels")
+
+
+def _plain_text(value):
+    if isinstance(value, str):
+        return value.replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(value, (list, tuple)):
+        return [_plain_text(v) for v in value]
+    return value
+
+
+def _inert(trace: dict) -> dict:
+    """The trace with `<` and `>` in its data values escaped (plotly shows them as typed)."""
+    if not isinstance(trace, dict):
+        return trace
+    out = dict(trace)
+    for key in _DATA_FIELDS:
+        value = out.get(key)
+        dtype = getattr(value, "dtype", None)  # a Series, an Index or a numpy array
+        if dtype is not None and (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
+            value = value.tolist()
+        if isinstance(value, (str, list, tuple)):
+            out[key] = _plain_text(value)
+    return out
+
+
+def _plural(n: int, unit: str, lang: str = DEFAULT) -> str:
+    """"3 themes": catalogue keys unit.<unit>.one / unit.<unit>.other."""
+    return plural(lang, f"unit.{unit}", n)
 
 
 # --- status counts ---------------------------------------------------------------------------
 
 
-def status_counts_summary(df: pd.DataFrame) -> str:
+def status_counts_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     total = int(df["themes"].sum())
-    parts = [f"{int(n)} {LABELS[s].lower()}" for s, n in zip(df["status"], df["themes"], strict=True) if n]
-    return f"Of {_plural(total, 'theme')}: " + (", ".join(parts) if parts else "none") + "."
+    parts = [
+        f"{int(n)} {status_label(s, lang).lower()}" for s, n in zip(df["status"], df["themes"], strict=True) if n
+    ]
+    return translate(
+        lang,
+        "chart.status_counts.summary",
+        themes=_plural(total, "theme", lang),
+        parts=", ".join(parts) if parts else translate(lang, "chart.none"),
+    )
 
 
 def status_counts_bar(
-    df: pd.DataFrame, as_of: str, title: str = "Themes by status", height: int | None = None
+    df: pd.DataFrame, as_of: str, title: str | None = None, height: int | None = None, lang: str = DEFAULT
 ) -> go.Figure:
     """Bars of themes per status. df: status, themes."""
     df = df.set_index("status").reindex(STATUS_ORDER, fill_value=0).reset_index()
     bar = {
         "type": "bar",
         "x": df["themes"].tolist(),
-        "y": [STATUS_TEXT[s] for s in df["status"]],
+        "y": [status_text(s, lang) for s in df["status"]],
         "orientation": "h",
         "marker": {"color": [STATUS_COLORS[s] for s in df["status"]]},
         "text": df["themes"].tolist(),
         "textposition": "outside",
         "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x} themes<extra></extra>",
+        "hovertemplate": "%{y}: %{x}<extra></extra>",
     }
     return _figure(
         [bar],
-        title,
+        title or translate(lang, "chart.status_counts.title"),
         as_of,
-        status_counts_summary(df),
-        "Themes (number)",
+        status_counts_summary(df, lang),
+        translate(lang, "chart.axis.count.theme"),
         "",
         height,
         {"yaxis": {"autorange": "reversed"}},
+        lang=lang,
     )
 
 
 # --- status mix per group (tracks, sectors) --------------------------------------------------
 
 
-def status_mix_summary(df: pd.DataFrame, group: str, unit: str = "theme") -> str:
+def status_mix_summary(df: pd.DataFrame, group: str, unit: str = "theme", lang: str = DEFAULT) -> str:
     if df.empty or df["count"].sum() == 0:
-        return "No data for this selection."
+        return translate(lang, "chart.no_data_sentence")
     bad = df[df["status"].isin([AT_RISK, OFF_TRACK])].groupby(group, sort=False)["count"].sum()
     worst_group = bad.idxmax() if len(bad) and bad.max() > 0 else None
     total = int(df["count"].sum())
-    lead = f"{_plural(total, unit)} across {df[group].nunique()} groups"
+    lead = translate(
+        lang, "chart.status_mix.lead", items=_plural(total, unit, lang), groups=df[group].nunique()
+    )
     if worst_group is None:
-        return lead + "; none at risk or off track."
-    return lead + f"; {worst_group} has the most at risk or off track ({int(bad.max())})."
+        return translate(lang, "chart.status_mix.none_bad", lead=lead)
+    return translate(lang, "chart.status_mix.worst", lead=lead, group=worst_group, n=int(bad.max()))
 
 
 def status_mix(
-    df: pd.DataFrame, as_of: str, group: str, title: str, unit: str = "theme", height: int | None = None
+    df: pd.DataFrame,
+    as_of: str,
+    group: str,
+    title: str,
+    unit: str = "theme",
+    height: int | None = None,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """Stacked horizontal bars: per group, the number per status. df: <group>, status, count."""
     groups = list(dict.fromkeys(df[group]))
@@ -213,7 +294,7 @@ def status_mix(
         data.append(
             {
                 "type": "bar",
-                "name": STATUS_TEXT[s],
+                "name": status_text(s, lang),
                 "y": groups,
                 "x": counts,
                 "orientation": "h",
@@ -221,16 +302,16 @@ def status_mix(
                 "text": [f"{STATUS_SYMBOLS[s]} {n}" if n else "" for n in counts],
                 "textposition": "inside",
                 "insidetextanchor": "middle",
-                "textfont": {"size": 15},
-                "hovertemplate": f"%{{y}}: %{{x}} {unit}s {LABELS[s].lower()}<extra></extra>",
+                "textfont": {"size": 15, "color": TEXT_ON_STATUS},
+                "hovertemplate": f"%{{y}}: %{{x}} · {status_label(s, lang).lower()}<extra></extra>",
             }
         )
     return _figure(
         data,
-        f"{title}<br><sup>{STATUS_KEY}</sup>",
+        f"{title}<br><sup>{status_key(lang)}</sup>",
         as_of,
-        status_mix_summary(df, group, unit),
-        f"{unit.capitalize()}s (number)",
+        status_mix_summary(df, group, unit, lang),
+        translate(lang, f"chart.axis.count.{unit}"),
         "",
         height,
         {
@@ -239,12 +320,15 @@ def status_mix(
             "showlegend": False,
         },
         df.empty,
+        lang,
     )
 
 
-def track_progress(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+def track_progress(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
     """Progress per track: themes per status in each track. df: track_name, status, count."""
-    return status_mix(df, as_of, "track_name", "Progress per track", "theme", height)
+    return status_mix(
+        df, as_of, "track_name", translate(lang, "chart.track_progress.title"), "theme", height, lang
+    )
 
 
 # --- heatmaps with a status in each cell -----------------------------------------------------
@@ -257,6 +341,7 @@ def _status_heatmap(
     status_col: str,
     x_order: list | None = None,
     y_order: list | None = None,
+    lang: str = DEFAULT,
 ) -> dict:
     xs = x_order or list(dict.fromkeys(df[x]))
     ys = y_order or list(dict.fromkeys(df[y]))
@@ -265,8 +350,10 @@ def _status_heatmap(
     )
     idx = {s: i for i, s in enumerate(STATUS_ORDER)}
     z = [[idx.get(v) if isinstance(v, str) else None for v in row] for row in wide.to_numpy()]
-    text = [[STATUS_SHORT.get(v, "") if isinstance(v, str) else "" for v in row] for row in wide.to_numpy()]
-    full = [[STATUS_TEXT.get(v, "") if isinstance(v, str) else "" for v in row] for row in wide.to_numpy()]
+    text = [
+        [status_short(v, lang) if v in STATUS_SYMBOLS else "" for v in row] for row in wide.to_numpy()
+    ]
+    full = [[status_text(v, lang) if v in STATUS_SYMBOLS else "" for v in row] for row in wide.to_numpy()]
     n = len(STATUS_ORDER)
     scale = []
     for i, s in enumerate(STATUS_ORDER):
@@ -278,7 +365,7 @@ def _status_heatmap(
         "y": ys,
         "text": text,
         "texttemplate": "%{text}",
-        "textfont": {"size": 13, "color": "#111111"},
+        "textfont": {"size": 13, "color": TEXT_ON_STATUS},
         "colorscale": scale,
         "zmin": -0.5,
         "zmax": n - 0.5,
@@ -290,23 +377,32 @@ def _status_heatmap(
     }
 
 
-def theme_sector_summary(df: pd.DataFrame) -> str:
+def theme_sector_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty:
-        return "No data for this selection."
+        return translate(lang, "chart.no_data_sentence")
     n = len(df)
     off = df[df["computed_status"] == OFF_TRACK]
     missing = int((df["computed_status"] == NOT_REPORTED).sum())
-    text = f"{_plural(n, 'expected report')} ({df['theme_name'].nunique()} themes x sectors): "
-    text += f"{len(off)} off track"
+    which = ""
     if len(off):
-        text += (
-            " (" + ", ".join(f"{t} {s}" for t, s in zip(off["theme_name"], off["sector"], strict=True)) + ")"
-        )
-    return text + f", {missing} not reported."
+        which = " (" + ", ".join(f"{t} {s}" for t, s in zip(off["theme_name"], off["sector"], strict=True)) + ")"
+    return translate(
+        lang,
+        "chart.theme_sector.summary",
+        reports=_plural(n, "expected_report", lang),
+        themes=df["theme_name"].nunique(),
+        off=len(off),
+        which=which,
+        missing=missing,
+    )
 
 
 def theme_sector_heatmap(
-    df: pd.DataFrame, as_of: str, sectors: list[str] | None = None, height: int | None = None
+    df: pd.DataFrame,
+    as_of: str,
+    sectors: list[str] | None = None,
+    height: int | None = None,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """Theme x sector computed status, the status written in each cell.
 
@@ -317,15 +413,16 @@ def theme_sector_heatmap(
         "theme_name",
         "computed_status",
         x_order=[s for s in (sectors or []) if s in set(df["sector"])] or None,
+        lang=lang,
     )
     rows = max(1, df["theme_name"].nunique()) if not df.empty else 1
     h = height or max(320, 120 + 30 * rows)
     return _figure(
         [trace],
-        f"Status by theme and sector<br><sup>{STATUS_KEY}</sup>",
+        f"{translate(lang, 'chart.theme_sector.title')}<br><sup>{status_key(lang)}</sup>",
         as_of,
-        theme_sector_summary(df),
-        "Sector (report)",
+        theme_sector_summary(df, lang),
+        translate(lang, "chart.axis.sector_report"),
         "",
         h,
         {
@@ -333,59 +430,64 @@ def theme_sector_heatmap(
             "xaxis": {"side": "top", "showgrid": False},
         },
         df.empty,
+        lang,
     )
 
 
-def status_history_summary(df: pd.DataFrame) -> str:
+def status_history_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty:
-        return "No report in any period yet."
+        return translate(lang, "chart.status_history.empty")
     last = df["period"].max()
     now = df[df["period"] == last]
     parts = ", ".join(
-        f"{s} {LABELS.get(c, c).lower()}" for s, c in zip(now["sector"], now["computed_status"], strict=True)
+        f"{s} {status_label(c, lang).lower()}" for s, c in zip(now["sector"], now["computed_status"], strict=True)
     )
-    return f"Computed status over {df['period'].nunique()} periods; in {last}: {parts}."
+    return translate(
+        lang, "chart.status_history.summary", periods=df["period"].nunique(), last=last, parts=parts
+    )
 
 
-def status_history(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+def status_history(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
     """Computed status per sector over periods. df: period, sector, computed_status."""
     periods = sorted(df["period"].unique()) if not df.empty else []
-    trace = _status_heatmap(df, "period", "sector", "computed_status", x_order=periods)
+    trace = _status_heatmap(df, "period", "sector", "computed_status", x_order=periods, lang=lang)
     h = height or max(260, 160 + 45 * max(1, df["sector"].nunique() if not df.empty else 1))
     return _figure(
         [trace],
-        f"Status history (computed)<br><sup>{STATUS_KEY}</sup>",
+        f"{translate(lang, 'chart.status_history.title')}<br><sup>{status_key(lang)}</sup>",
         as_of,
-        status_history_summary(df),
-        "Period (quarter)",
-        "Sector",
+        status_history_summary(df, lang),
+        translate(lang, "chart.axis.period"),
+        translate(lang, "chart.axis.sector"),
         h,
         {
             "yaxis": {"autorange": "reversed", "showgrid": False},
             "xaxis": {"tickangle": -45, "showgrid": False},
         },
         df.empty,
+        lang,
     )
 
 
 # --- trends ----------------------------------------------------------------------------------
 
 
-def progress_trend_summary(df: pd.DataFrame, group: str) -> str:
+def progress_trend_summary(df: pd.DataFrame, group: str, lang: str = DEFAULT) -> str:
     if df.empty:
-        return "No data for this selection."
+        return translate(lang, "chart.no_data_sentence")
     last = df["period"].max()
     now = df[df["period"] == last].sort_values("share")
     parts = ", ".join(f"{g} {v:.0f}%" for g, v in zip(now[group], now["share"], strict=True))
-    return f"Share of themes on track or completed in {last}: {parts}."
+    return translate(lang, "chart.progress_trend.summary", last=last, parts=parts)
 
 
 def progress_trend(
     df: pd.DataFrame,
     as_of: str,
     group: str = "track_name",
-    title: str = "Progress trend per track",
+    title: str | None = None,
     height: int | None = None,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """Share of themes on track or completed per period. df: period, <group>, share (0-100)."""
     symbols = ["circle", "square", "diamond", "triangle-up", "x", "star"]
@@ -406,23 +508,24 @@ def progress_trend(
         )
     return _figure(
         data,
-        title,
+        title or translate(lang, "chart.progress_trend.title"),
         as_of,
-        progress_trend_summary(df, group),
-        "Period (quarter)",
-        "Themes on track or completed (%)",
+        progress_trend_summary(df, group, lang),
+        translate(lang, "chart.axis.period"),
+        translate(lang, "chart.progress_trend.y"),
         height,
         {"yaxis": {"range": [0, 105], "ticksuffix": "%"}},
         df.empty,
+        lang,
     )
 
 
 # --- indicators ------------------------------------------------------------------------------
 
 
-def indicator_summary(df: pd.DataFrame) -> str:
+def indicator_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty:
-        return "No indicator reported for this theme."
+        return translate(lang, "chart.indicator.empty")
     last = df["period"].max()
     now = df[df["period"] == last]
     parts = []
@@ -431,11 +534,26 @@ def indicator_summary(df: pd.DataFrame) -> str:
         target = part["target"].sum(min_count=1)
         unit = part["unit"].iloc[0] or ""
         if pd.notna(actual) and pd.notna(target) and target:
-            parts.append(f"{name}: {actual:g} of {target:g} {unit} ({actual / target:.0%} of target)")
-    return f"In {last}, summed over sectors: " + ("; ".join(parts) if parts else "no actual values") + "."
+            parts.append(
+                translate(
+                    lang,
+                    "chart.indicator.part",
+                    name=name,
+                    actual=f"{actual:g}",
+                    target=f"{target:g}",
+                    unit=unit,
+                    share=f"{actual / target:.0%}",
+                )
+            )
+    return translate(
+        lang,
+        "chart.indicator.summary",
+        last=last,
+        parts="; ".join(parts) if parts else translate(lang, "chart.indicator.no_actual"),
+    )
 
 
-def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
     """Actual vs target vs baseline over time, one panel per indicator, one line per sector.
 
     df: period_end, period, sector, name, unit, baseline, baseline_date (optional), target,
@@ -486,7 +604,7 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None) -> 
                     "x": sp["period_end"].tolist(),
                     "y": sp["actual"].tolist(),
                     "mode": "lines+markers",
-                    "name": f"Actual {sector}",
+                    "name": translate(lang, "chart.indicator.actual", sector=sector),
                     "legendgroup": sector,
                     "showlegend": k == 0,
                     "xaxis": f"x{ax}",
@@ -505,14 +623,15 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None) -> 
                 "x": [b_date, first["target_date"]],
                 "y": [first["baseline"], first["target"]],
                 "mode": "lines+markers",
-                "name": "Target path",
+                "name": translate(lang, "chart.indicator.target_path"),
                 "legendgroup": "target",
                 "showlegend": k == 0,
                 "line": {"color": "#111111", "dash": "dash", "width": 2},
                 "marker": {"symbol": "diamond"},
                 "xaxis": f"x{ax}",
                 "yaxis": f"y{ax}",
-                "hovertemplate": "target path %{x|%Y-%m-%d}: %{y:g}<extra></extra>",
+                "hovertemplate": translate(lang, "chart.indicator.target_path")
+                + " %{x|%Y-%m-%d}: %{y:g}<extra></extra>",
             }
         )
         data.append(
@@ -521,94 +640,113 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None) -> 
                 "x": [b_date, first["target_date"]],
                 "y": [first["baseline"], first["baseline"]],
                 "mode": "lines",
-                "name": "Baseline",
+                "name": translate(lang, "chart.indicator.baseline"),
                 "legendgroup": "baseline",
                 "showlegend": k == 0,
                 "line": {"color": "#777777", "dash": "dot", "width": 2},
                 "xaxis": f"x{ax}",
                 "yaxis": f"y{ax}",
-                "hovertemplate": "baseline %{y:g}<extra></extra>",
+                "hovertemplate": translate(lang, "chart.indicator.baseline") + " %{y:g}<extra></extra>",
             }
         )
     layout["annotations"] = notes
     h = height or 180 + 300 * rows
     return _figure(
         data,
-        "Indicators: actual vs target vs baseline",
+        translate(lang, "chart.indicator.title"),
         as_of,
-        indicator_summary(df),
+        indicator_summary(df, lang),
         None,
         None,
         h,
         layout,
         not names,
+        lang,
     )
 
 
 # --- sectors ---------------------------------------------------------------------------------
 
 
-def sector_participation_summary(df: pd.DataFrame) -> str:
+def sector_participation_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty or df["activities"].sum() == 0:
-        return "No activity reported for this selection."
+        return translate(lang, "chart.participation.empty")
     wide = df.pivot_table(index="sector", columns="role", values="activities", aggfunc="sum", fill_value=0)
     parts = []
     for sector, row in wide.iterrows():
         parts.append(
-            f"{sector} leads {int(row.get('led', 0))}, joint {int(row.get('joint', 0))}, "
-            f"partner in {int(row.get('partnered', 0))}"
+            translate(
+                lang,
+                "chart.participation.part",
+                sector=sector,
+                led=int(row.get("led", 0)),
+                joint=int(row.get("joint", 0)),
+                partnered=int(row.get("partnered", 0)),
+            )
         )
-    return "Activities per sector: " + "; ".join(parts) + "."
+    return translate(lang, "chart.participation.summary", parts="; ".join(parts))
 
 
-def sector_participation(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+def sector_participation(
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT
+) -> go.Figure:
     """Activities led vs joint vs partnered per sector. df: sector, role, activities."""
     sectors = list(dict.fromkeys(df["sector"]))
     data = []
     for role in ROLE_ORDER:
         part = df[df["role"] == role].set_index("sector").reindex(sectors)
         vals = part["activities"].fillna(0).astype(int).tolist()
+        role_label = translate(lang, f"chart.role.{role}")
         data.append(
             {
                 "type": "bar",
-                "name": ROLE_LABELS[role],
+                "name": role_label,
                 "x": sectors,
                 "y": vals,
                 "marker": {"color": ROLE_COLORS[role]},
-                "text": [f"{ROLE_LABELS[role]} {v}" for v in vals],
+                "text": [f"{role_label} {v}" for v in vals],
                 "textposition": "outside",
                 "textfont": {"size": 13},
                 "cliponaxis": False,
-                "hovertemplate": f"%{{x}}: %{{y}} activities ({ROLE_LABELS[role].lower()})<extra></extra>",
+                "hovertemplate": f"%{{x}}: %{{y}} ({role_label.lower()})<extra></extra>",
             }
         )
     return _figure(
         data,
-        "Activities led, joint and as partner, per sector",
+        translate(lang, "chart.participation.title"),
         as_of,
-        sector_participation_summary(df),
-        "Sector",
-        "Activities (number)",
+        sector_participation_summary(df, lang),
+        translate(lang, "chart.axis.sector"),
+        translate(lang, "chart.axis.count.activity"),
         height,
         {"barmode": "group"},
         df.empty,
+        lang,
     )
 
 
-def sector_matrix_summary(df: pd.DataFrame) -> str:
+def sector_matrix_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     pairs = df[df["sector_a"] < df["sector_b"]].sort_values("activities", ascending=False)
     pairs = pairs[pairs["activities"] > 0]
     if pairs.empty:
-        return "No activity involves two sectors in this selection."
+        return translate(lang, "chart.matrix.empty")
     top = pairs.iloc[0]
-    return (
-        f"{len(pairs)} pairs of sectors work together; the most joint activities are between "
-        f"{top['sector_a']} and {top['sector_b']} ({int(top['activities'])})."
+    return translate(
+        lang,
+        "chart.matrix.summary",
+        pairs=len(pairs),
+        a=top["sector_a"],
+        b=top["sector_b"],
+        n=int(top["activities"]),
     )
 
 
 def sector_matrix(
-    df: pd.DataFrame, as_of: str, sectors: list[str] | None = None, height: int | None = None
+    df: pd.DataFrame,
+    as_of: str,
+    sectors: list[str] | None = None,
+    height: int | None = None,
+    lang: str = DEFAULT,
 ) -> go.Figure:
     """Who works with whom: activities in which both sectors take part. df: sector_a, sector_b, activities."""
     order = sectors or sorted(set(df["sector_a"]) | set(df["sector_b"]))
@@ -633,60 +771,68 @@ def sector_matrix(
         "colorscale": [[0, "#EEF3FA"], [0.5, "#5B8DC9"], [1, "#0B3D6B"]],
         "xgap": 2,
         "ygap": 2,
-        "colorbar": {"title": {"text": "Activities"}},
-        "hovertemplate": "%{y} with %{x}: %{text} activities<extra></extra>",
+        "colorbar": {"title": {"text": translate(lang, "chart.matrix.colorbar")}},
+        "hovertemplate": "%{y} + %{x}: %{text}<extra></extra>",
     }
     return _figure(
         [trace],
-        "Joint work: activities shared by two sectors",
+        translate(lang, "chart.matrix.title"),
         as_of,
-        sector_matrix_summary(df),
-        "Sector (with)",
-        "Sector",
+        sector_matrix_summary(df, lang),
+        translate(lang, "chart.axis.sector_with"),
+        translate(lang, "chart.axis.sector"),
         height,
         {
             "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"size": 13}},
             "xaxis": {"showgrid": False},
         },
+        lang=lang,
     )
 
 
 # --- resolutions -----------------------------------------------------------------------------
 
 
-def resolution_coverage_summary(df: pd.DataFrame) -> str:
+def resolution_coverage_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty:
-        return "No resolution."
+        return translate(lang, "chart.coverage.empty")
     counts = df["coverage"].value_counts()
     mutual = int(df["mutual_interest"].sum()) if "mutual_interest" in df else 0
-    return (
-        f"Of {len(df)} PP-22 resolutions and decisions, {int(counts.get('reported', 0))} are covered by a "
-        f"theme that reported, {int(counts.get('no report', 0))} by a theme with no report, "
-        f"{int(counts.get('no theme', 0))} by no theme; {mutual} meet the mutual-interest rule."
+    return translate(
+        lang,
+        "chart.coverage.summary",
+        total=len(df),
+        reported=int(counts.get("reported", 0)),
+        no_report=int(counts.get("no report", 0)),
+        no_theme=int(counts.get("no theme", 0)),
+        mutual=mutual,
     )
 
 
-def resolution_coverage(df: pd.DataFrame, as_of: str, height: int | None = None) -> go.Figure:
+def resolution_coverage(
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT
+) -> go.Figure:
     """Resolutions by coverage class. df: one row per resolution with coverage, mutual_interest."""
     counts = df["coverage"].value_counts().reindex(COVERAGE_ORDER, fill_value=0)
     bar = {
         "type": "bar",
-        "y": [COVERAGE_LABELS[c] for c in COVERAGE_ORDER],
+        "y": [translate(lang, f"coverage.{c.replace(' ', '_')}") for c in COVERAGE_ORDER],
         "x": counts.tolist(),
         "orientation": "h",
         "marker": {"color": [COVERAGE_COLORS[c] for c in COVERAGE_ORDER]},
         "text": counts.tolist(),
         "textposition": "outside",
         "cliponaxis": False,
-        "hovertemplate": "%{y}: %{x} resolutions<extra></extra>",
+        "hovertemplate": "%{y}: %{x}<extra></extra>",
     }
     return _figure(
         [bar],
-        "PP-22 resolutions: coverage by themes",
+        translate(lang, "chart.coverage.title"),
         as_of,
-        resolution_coverage_summary(df),
-        "Resolutions and decisions (number)",
+        resolution_coverage_summary(df, lang),
+        translate(lang, "chart.axis.count.resolution"),
         "",
         height,
         {"yaxis": {"autorange": "reversed"}},
+        lang=lang,
     )

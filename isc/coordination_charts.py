@@ -11,13 +11,12 @@ import plotly.graph_objects as go
 
 from isc import completeness as comp
 from isc import status as rule
+from isc.charts import STATUS_COLORS, TEXT_ON_STATUS, status_label
+from isc.i18n import DEFAULT, translate
 
+# The same status colours as isc.charts (checked for contrast there), in the order of the key.
 STATUS_COLOURS = {
-    rule.COMPLETED: "#0072B2",
-    rule.ON_TRACK: "#009E73",
-    rule.AT_RISK: "#E69F00",
-    rule.OFF_TRACK: "#D55E00",
-    rule.NOT_REPORTED: "#999999",
+    s: STATUS_COLORS[s] for s in (rule.COMPLETED, rule.ON_TRACK, rule.AT_RISK, rule.OFF_TRACK, rule.NOT_REPORTED)
 }
 _FONT = dict(family="Source Sans Pro, Arial, sans-serif")
 
@@ -34,60 +33,69 @@ def _layout(fig: go.Figure, title: str, height: int, font_size: int = 14) -> go.
     return fig
 
 
-def completeness_bars(rates: pd.DataFrame, by: str, title: str, height: int = 380) -> go.Figure:
+def completeness_label(state: str, lang: str = DEFAULT) -> str:
+    """On time, late, missing, not yet due, in the language (keys completeness.<state>)."""
+    return translate(lang, f"completeness.{state}")
+
+
+def completeness_bars(
+    rates: pd.DataFrame, by: str, title: str, height: int = 380, lang: str = DEFAULT
+) -> go.Figure:
     """Stacked horizontal bars: on time / late / missing shares per group, labelled with counts."""
     fig = go.Figure()
     groups = rates[by].astype(str).tolist()
     total = (rates[comp.ON_TIME] + rates[comp.LATE] + rates[comp.MISSING]).replace(0, pd.NA)
     for s in (comp.ON_TIME, comp.LATE, comp.MISSING):
         share = (rates[s] / total * 100).fillna(0).round(1)
+        label = completeness_label(s, lang)
         fig.add_bar(
             y=groups,
             x=share.tolist(),
-            name=comp.LABELS[s],
+            name=label,
             orientation="h",
             marker_color=comp.COLOURS[s],
-            text=[f"{comp.LABELS[s]} {n}" if n else "" for n in rates[s]],
+            text=[f"{label} {n}" if n else "" for n in rates[s]],
             textposition="inside",
             insidetextanchor="middle",
-            hovertemplate="%{y}: %{x:.0f}% " + comp.LABELS[s].lower() + "<extra></extra>",
+            textfont=dict(color=TEXT_ON_STATUS),
+            hovertemplate="%{y}: %{x:.0f}% " + label.lower() + "<extra></extra>",
         )
     fig.update_layout(barmode="stack", legend=dict(traceorder="normal"))
-    fig.update_xaxes(title="% of expected reports", range=[0, 100], ticksuffix="%")
+    fig.update_xaxes(title=translate(lang, "chart.completeness.x"), range=[0, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height)
 
 
 def rates_over_time(
-    rates: pd.DataFrame, title: str = "Reporting rates over time", height: int = 360
+    rates: pd.DataFrame, title: str | None = None, height: int = 360, lang: str = DEFAULT
 ) -> go.Figure:
     """Completeness and on-time rate per period (lines with values printed)."""
     fig = go.Figure()
     fig.add_scatter(
         x=rates["period"],
         y=rates["completeness"],
-        name="Completeness (in, on time or late)",
+        name=translate(lang, "chart.rates.completeness"),
         mode="lines+markers+text",
         text=[f"{v:.0f}%" for v in rates["completeness"].fillna(0)],
         textposition="top center",
-        line=dict(color="#0072B2", width=3),
+        line=dict(color=STATUS_COLORS[rule.COMPLETED], width=3),
     )
     fig.add_scatter(
         x=rates["period"],
         y=rates["on_time_rate"],
-        name="On time",
+        name=completeness_label(comp.ON_TIME, lang),
         mode="lines+markers+text",
         text=[f"{v:.0f}%" for v in rates["on_time_rate"].fillna(0)],
         textposition="bottom center",
         line=dict(color=comp.COLOURS[comp.ON_TIME], width=3, dash="dot"),
     )
-    fig.update_yaxes(title="% of expected reports", range=[0, 105], ticksuffix="%")
-    fig.update_xaxes(type="category", title="Period")
-    return _layout(fig, title, height)
+    fig.update_yaxes(title=translate(lang, "chart.completeness.x"), range=[0, 105], ticksuffix="%")
+    fig.update_xaxes(type="category", title=translate(lang, "chart.axis.period_short"))
+    return _layout(fig, title or translate(lang, "chart.rates.title"), height)
 
 
 def sector_status_bars(
-    sectors: pd.DataFrame, title: str, height: int = 420, font_size: int = 22
+    sectors: pd.DataFrame, title: str, height: int = 420, font_size: int = 22, lang: str = DEFAULT
 ) -> go.Figure:
     """Meeting view: one bar per Sector, coloured and labelled by its computed status."""
     df = sectors.copy()
@@ -99,13 +107,13 @@ def sector_status_bars(
         fig.add_bar(
             x=part["sector"],
             y=[1] * len(part),
-            name=rule.LABELS[s],
+            name=status_label(s, lang),
             marker_color=colour,
-            text=[rule.LABELS[s]] * len(part),
+            text=[status_label(s, lang)] * len(part),
             textposition="inside",
             insidetextanchor="middle",
-            textfont=dict(size=font_size, color="white" if s != rule.NOT_REPORTED else "black"),
-            hovertemplate="%{x}: " + rule.LABELS[s] + "<extra></extra>",
+            textfont=dict(size=font_size, color=TEXT_ON_STATUS),
+            hovertemplate="%{x}: " + status_label(s, lang) + "<extra></extra>",
         )
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_xaxes(
@@ -117,7 +125,9 @@ def sector_status_bars(
     return _layout(fig, title, height, font_size)
 
 
-def status_timeline(history: pd.DataFrame, title: str, height: int = 360, font_size: int = 18) -> go.Figure:
+def status_timeline(
+    history: pd.DataFrame, title: str, height: int = 360, font_size: int = 18, lang: str = DEFAULT
+) -> go.Figure:
     """Sector x period grid of computed status (a heat map with the status written in each cell)."""
     order = list(STATUS_COLOURS)
     df = history.copy()
@@ -130,10 +140,8 @@ def status_timeline(history: pd.DataFrame, title: str, height: int = 360, font_s
         [rank.get(v, rank[rule.NOT_REPORTED]) if isinstance(v, str) else rank[rule.NOT_REPORTED] for v in row]
         for row in grid.to_numpy()
     ]
-    text = [
-        [rule.LABELS.get(v, "Not reported") if isinstance(v, str) else "Not reported" for v in row]
-        for row in grid.to_numpy()
-    ]
+    missing = status_label(rule.NOT_REPORTED, lang)
+    text = [[status_label(v, lang) if isinstance(v, str) else missing for v in row] for row in grid.to_numpy()]
     n = len(order)
     scale = []
     for i, s in enumerate(order):
@@ -145,6 +153,7 @@ def status_timeline(history: pd.DataFrame, title: str, height: int = 360, font_s
             y=sectors,
             text=text,
             texttemplate="%{text}",
+            textfont=dict(color=TEXT_ON_STATUS),
             colorscale=scale,
             zmin=-0.5,
             zmax=n - 0.5,

@@ -40,5 +40,18 @@ def translate(lang: str, key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def plural(lang: str, key: str, n: int, **values) -> str:
+    """`key.one` or `key.other` with {n} filled in. "_meta": {"one": [0, 1]} says which counts take
+    the singular (default [1]; French uses [0, 1])."""
+    ones = catalogue(lang).get("_meta", {}).get("one", [1]) if catalogue(lang) else [1]
+    form = "one" if n in ones else "other"
+    return translate(lang, f"{key}.{form}", n=n, **values)
+
+
+def supported(lang: str | None) -> str:
+    """The language code if a catalogue is shipped for it, else the default."""
+    return lang if lang and (I18N_DIR / f"{lang}.json").exists() else DEFAULT
+
+
 def keys(lang: str) -> set[str]:
     return {k for k in catalogue(lang) if k != "_meta"}

@@ -7,11 +7,33 @@ next rerun without a restart.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
+from isc import i18n
 from isc.db import connection, queries
 
 FILTER_KEYS = ("period", "track", "sector", "theme")
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~$#])")
+
+
+def md(text) -> str:
+    """Text from outside (uploaded titles, names from reference data, file names) made inert for
+    st.markdown and titles: no links, images, HTML, emphasis, code or maths can be smuggled in."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def lang() -> str:
+    """The interface language chosen in the sidebar (dashboard.py), kept in session_state."""
+    return i18n.supported(st.session_state.get("lang"))
+
+
+def t(key: str, **values) -> str:
+    """The catalogue text for `key` in the selected language (data/i18n/<lang>.json)."""
+    return i18n.translate(lang(), key, **values)
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -22,10 +44,77 @@ def _cached(key: str, name: str, _args: tuple, _kwargs: tuple):
 
 
 def q(name: str, *args, **kwargs):
-    """Run queries.<name>(*args, **kwargs), cached until the database file changes."""
+    """Run queries.<name>(*args, **kwargs), cached until the database file changes.
+
+    Theme, track, Sector and body names come back in the selected language where the reference
+    data has a name_<lang> column for them (see localise)."""
     items = tuple(sorted(kwargs.items()))
     key = repr((str(connection.db_path()), connection.fingerprint(), args, items))
-    return _cached(key, name, args, items)
+    return localise(_cached(key, name, args, items), name)
+
+
+def names(language: str | None = None) -> dict[str, dict[str, str]]:
+    """{"theme"|"track"|"sector"|"body": {code: localised name}}, the same keyed by the English
+    name under "<tbl>_by_name", and {code: localised review} under "track_review". Empty for
+    English or a language without name_<lang> columns."""
+    language = language or lang()
+    if language == i18n.DEFAULT:
+        return {}
+    key = repr((str(connection.db_path()), connection.fingerprint(), (language,), ()))
+    try:
+        df = _cached(key, "localised_names", (language,), ())
+    except Exception:  # noqa: BLE001 - a database from before schema 3 (no ref_name yet): English names
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for r in df.itertuples(index=False):
+        if r.field != "name":
+            out.setdefault(f"{r.tbl}_{r.field}", {})[r.code] = r.text
+            continue
+        out.setdefault(r.tbl, {})[r.code] = r.text
+        if r.name_en:
+            out.setdefault(f"{r.tbl}_by_name", {})[r.name_en] = r.text
+    return out
+
+
+# Query result columns holding a display name, and the reference table it comes from.
+_NAME_COLUMNS = {"theme_name": "theme", "track_name": "track", "body_name": "body"}
+# Queries whose `name` column is the name of the row's own `code` (or `sector`).
+_OWN_NAME = {"themes": ("theme", "code"), "tracks": ("track", "code"), "sectors": ("sector", "code"),
+             "sector_summary": ("sector", "sector")}  # fmt: skip
+
+
+def localise(result, query: str | None = None):
+    """A query result with its display names in the selected language (fallback: English).
+
+    Never mutates `result` (it is shared through the cache)."""
+    import pandas as pd
+
+    n = names()
+    if not n:
+        return result
+    if isinstance(result, dict):
+        out = dict(result)
+        for col, tbl in _NAME_COLUMNS.items():
+            if isinstance(out.get(col), str):
+                out[col] = n.get(f"{tbl}_by_name", {}).get(out[col], out[col])
+        if query == "theme_detail" and isinstance(out.get("name"), str):
+            out["name"] = n.get("theme_by_name", {}).get(out["name"], out["name"])
+        return out
+    if not isinstance(result, pd.DataFrame) or result.empty:
+        return result
+    changes = {}
+    for col, tbl in _NAME_COLUMNS.items():
+        if col in result.columns and n.get(f"{tbl}_by_name"):
+            changes[col] = result[col].map(lambda v, m=n[f"{tbl}_by_name"]: m.get(v, v))
+    if query in _OWN_NAME and "name" in result.columns:
+        tbl, code = _OWN_NAME[query]
+        if code in result.columns and n.get(tbl):
+            changes["name"] = [n[tbl].get(c, v) for c, v in zip(result[code], result["name"], strict=True)]
+    if query == "tracks" and "review" in result.columns and n.get("track_review"):
+        changes["review"] = [
+            n["track_review"].get(c, v) for c, v in zip(result["code"], result["review"], strict=True)
+        ]
+    return result.assign(**changes) if changes else result
 
 
 def filters() -> dict:
@@ -35,17 +124,17 @@ def filters() -> dict:
 
 def as_of_caption() -> str:
     s = q("summary")
-    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else "no data"
-    return f"Data as of {when} (data version {s['version']}). Demo figures are illustrative."
+    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else t("common.no_data")
+    return t("common.as_of_caption", when=when, version=s["version"])
 
 
 def as_of_text(short: bool = True) -> str:
     """The "as of" line: short in the figures, long (with the illustrative note) in captions."""
     s = q("summary")
-    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else "no data"
+    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else t("common.no_data")
     if short:
-        return f"Data as of {when} (v{s['version']})"
-    return f"Data as of {when} (data version {s['version']}); demo figures are illustrative."
+        return t("common.as_of_short", when=when, version=s["version"])
+    return t("common.as_of_long", when=when, version=s["version"])
 
 
 def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> None:
@@ -54,16 +143,71 @@ def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> Non
 
     text = charts.summary(fig)
     st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False}, alt=text or None, theme=None)
-    st.caption(f"{text}  \n{as_of_text(short=False)}")
-    if st.toggle("Show the data table", key=f"table_{key}"):
+    st.caption(f"{md(text)}  \n{as_of_text(short=False)}")
+    number = chart_number(key)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        show_table = st.toggle(t("common.show_table"), key=f"table_{key}")
+        chart_export(fig, df[table_columns] if table_columns else df, key, number)
+    if show_table:
         st.dataframe(df[table_columns] if table_columns else df, hide_index=True, key=f"df_{key}")
 
 
+CHART_NUMBERS = "_chart_numbers"  # reset by dashboard.py at the top of every run
+
+
+def chart_number(key: str) -> int:
+    """The chart's number on the page: its order among the charts shown in this run.
+
+    dashboard.py clears the list at the top of each run; if a page runs without it, a key seen
+    twice also means a new run (each chart shows once per run)."""
+    seen = st.session_state.setdefault(CHART_NUMBERS, [])
+    if key in seen:
+        seen.clear()
+    seen.append(key)
+    return len(seen)
+
+
+def chart_export(fig, df, key: str, number: int) -> None:
+    """The per-chart "Export" menu: PNG (16 cm at 300 dpi), SVG, PDF, and the data as .xlsx/.csv.
+
+    Nothing is rendered on a rerun: every button gets a function that Streamlit runs (on its own
+    thread) only when that button is clicked, so pages stay fast. The image is made from the very
+    `fig` shown above (export.print_figure lays a copy out at a fixed print size, whatever the
+    browser window), with a numbered title, the caption and the source line naming the data
+    version. The closures capture plain values only: no Streamlit call runs inside them."""
+    from isc import charts, export
+
+    s = q("summary")
+    source = export.source_line(s["as_of"], s["version"])
+    title = (fig.layout.title.text or key).split("<br>")[0]
+    item = export.ExportItem(number, title, charts.summary(fig), fig, df)
+    stem = f"figure_{number:02d}_{key}"
+
+    def picture(fmt: str):
+        return lambda: export.image(export.print_figure(fig, item, source), fmt)
+
+    files = [
+        ("PNG", "png", "image/png", picture("png")),
+        ("SVG", "svg", "image/svg+xml", picture("svg")),
+        ("PDF", "pdf", "application/pdf", picture("pdf")),
+        ("Excel", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         lambda: export.table_xlsx(df, f"Figure {number}", source)),
+        ("CSV", "csv", "text/csv", lambda: export.table_csv(df)),
+    ]  # fmt: skip
+    with st.popover("Export", icon=":material/download:", help=f"Figure {number}: image or data"):
+        st.caption(f"Figure {number}. {title}. PNG: 16 cm wide at 300 dpi; {source}")
+        for row in (files[:3], files[3:]):  # images, then data
+            with st.container(horizontal=True):
+                for label, ext, mime, data in row:
+                    st.download_button(label, data, file_name=f"{stem}.{ext}", mime=mime,
+                                       key=f"export_{ext}_{key}", on_click="ignore", icon=":material/download:")
+
+
 def status_text(status: str) -> str:
-    """A status as symbol and words (never colour alone)."""
+    """A status as symbol and words (never colour alone), in the selected language."""
     from isc import charts
 
-    return charts.STATUS_TEXT.get(status, status)
+    return charts.status_text(status, lang())
 
 
 def explain_status(
@@ -74,15 +218,12 @@ def explain_status(
     if sector:
         reasons = reasons[reasons["sector"] == sector]
     with st.expander(
-        label or f"Why? The indicators and activities behind the status of {theme}",
+        label or t("common.why_theme", theme=theme),
         expanded=expanded,
         icon=":material/help:",
     ):
         if reasons.empty:
-            st.write(
-                "Nothing pulls this status down: every indicator and activity is on track "
-                "(or no report was received for this period)."
-            )
+            st.write(t("common.why_nothing"))
             return
         view = reasons.assign(
             status=reasons["status"].map(status_text),
@@ -92,13 +233,29 @@ def explain_status(
             view[["sector", "computed_status", "kind", "ref", "label", "status", "detail"]],
             hide_index=True,
             key=f"why_{theme}_{period}_{sector}_{label}",
-            column_config={
-                "computed_status": "report status",
-                "label": "indicator / activity",
-                "status": "its status",
-                "detail": "why",
-            },
+            column_config=why_columns(),
         )
+
+
+def column_labels(columns) -> dict[str, str]:
+    """st.dataframe column_config labels for query columns: catalogue key col.<column> where the
+    catalogue has one (the column name shows otherwise)."""
+    known = i18n.keys(i18n.DEFAULT)
+    return {c: t(f"col.{c}") for c in columns if f"col.{c}" in known}
+
+
+def why_columns() -> dict[str, str]:
+    """Column labels of the "Why?" tables."""
+    return {
+        "theme": t("col.theme"),
+        "sector": t("col.sector"),
+        "kind": t("col.kind"),
+        "ref": t("col.ref"),
+        "computed_status": t("col.report_status"),
+        "label": t("col.indicator_activity"),
+        "status": t("col.its_status"),
+        "detail": t("col.why"),
+    }
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
@@ -119,19 +276,20 @@ def figure(chart: str, df, *args, **kwargs):
     except TypeError:  # unhashable cells (lists): build it each time
         from isc import charts
 
-        return getattr(charts, chart)(df, *args, **kwargs)
+        return getattr(charts, chart)(df, *args, **{"lang": lang(), **kwargs})
     key = (digest, len(df), tuple(df.columns))
+    kwargs = {"lang": lang(), **kwargs}  # the chart's text in the selected language
     return _figure_cached(chart, key, df, args, tuple(sorted(kwargs.items())))
 
 
 def explain_statuses(
-    themes: dict[str, str], period: str, sector: str | None = None, label: str = "Why?"
+    themes: dict[str, str], period: str, sector: str | None = None, label: str | None = None
 ) -> None:
     """One "Why?" expander for several themes ({code: name}): one query and one table."""
     reasons = q("status_reasons", None, period, themes=tuple(themes))
     if sector:
         reasons = reasons[reasons["sector"] == sector]
-    with st.expander(label, icon=":material/help:"):
+    with st.expander(label or t("common.why"), icon=":material/help:"):
         view = reasons.assign(
             theme=reasons["theme"].map(themes),
             status=reasons["status"].map(status_text),
@@ -141,10 +299,5 @@ def explain_statuses(
             view[["theme", "sector", "computed_status", "label", "status", "detail"]],
             hide_index=True,
             key="why_many",
-            column_config={
-                "computed_status": "report status",
-                "label": "indicator / activity",
-                "status": "its status",
-                "detail": "why",
-            },
+            column_config=why_columns(),
         )

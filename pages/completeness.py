@@ -10,7 +10,7 @@ from isc import completeness as comp
 from isc import coordination_charts as charts
 from isc.db import connection, coordination
 from isc.periods import Period
-from pages.common import as_of_caption, filters
+from pages.common import as_of_caption, column_labels, filters, lang, localise, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -18,22 +18,19 @@ def _inputs(fingerprint: tuple):
     return coordination.expected_reports(), coordination.first_uploads(), coordination.report_periods()
 
 
-st.title("Reporting completeness")
-st.caption(
-    "Every focal point (theme x Sector) owes one report per quarter. **On time**: first uploaded on or "
-    "before the due date; **late**: first uploaded after it (a later revision does not change this); "
-    "**missing**: nothing in and the due date has passed."
-)
+st.title(t("completeness.title"))
+st.caption(t("completeness.caption"))
 expected, uploads, periods = _inputs(connection.fingerprint())
+expected = localise(expected)  # theme and track names in the selected language
 if not periods:
-    st.info("No reports have been loaded yet.")
+    st.info(t("common.no_reports_yet"))
     st.stop()
 
 f = filters()
 period = f.get("period") if f.get("period") in periods else periods[-1]
 c1, c3 = st.columns([1, 3])
 grace = c1.number_input(
-    "Due date: days after the quarter ends",
+    t("completeness.grace"),
     min_value=0,
     max_value=120,
     value=15,
@@ -41,8 +38,9 @@ grace = c1.number_input(
     key="completeness_grace",
 )
 c3.caption(
-    f"Period **{period}** (change it in the sidebar). Reports are due on "
-    f"**{Period.parse(period).due_date(int(grace)):%d %B %Y}** (end of day). {as_of_caption()}"
+    t("completeness.due", period=period, due=f"{Period.parse(period).due_date(int(grace)):%Y-%m-%d}")
+    + " "
+    + as_of_caption()
 )
 
 exp = expected
@@ -60,60 +58,68 @@ cols = st.columns(4)
 total = int(sum(by_status.get(s, 0) for s in (comp.ON_TIME, comp.LATE, comp.MISSING)))
 for col, s in zip(cols, comp.ORDER, strict=True):
     n = int(by_status.get(s, 0))
-    col.metric(comp.LABELS[s], n)
+    col.metric(charts.completeness_label(s, lang()), n)
     if total and s != comp.NOT_DUE:
-        col.caption(f"{n / total * 100:.0f}% of the {total} reports due")
+        col.caption(t("completeness.share", share=f"{n / total * 100:.0f}", total=total))
     elif s == comp.NOT_DUE:
-        col.caption("not counted in the rates until the due date passes")
+        col.caption(t("completeness.not_counted"))
 
 left, right = st.columns(2)
 sector_rates = comp.rates(this, "sector")
 left.plotly_chart(
-    charts.completeness_bars(sector_rates, "sector", f"By Sector, {period}"),
+    charts.completeness_bars(sector_rates, "sector", t("completeness.by_sector", period=period), lang=lang()),
     width="stretch",
     key="chart_sector",
 )
 track_rates = comp.rates(this, "track_name")
 right.plotly_chart(
-    charts.completeness_bars(track_rates, "track_name", f"By track, {period}"),
+    charts.completeness_bars(track_rates, "track_name", t("completeness.by_track", period=period), lang=lang()),
     width="stretch",
     key="chart_track",
 )
 time_rates = comp.rates(table, "period")
-st.plotly_chart(charts.rates_over_time(time_rates), width="stretch", key="chart_time")
+st.plotly_chart(charts.rates_over_time(time_rates, lang=lang()), width="stretch", key="chart_time")
 
 worst = sector_rates[sector_rates["expected"] > 0].sort_values(["on_time_rate", "completeness"]).head(1)
 if not worst.empty:
     w = worst.iloc[0]
     st.markdown(
-        f"Lowest on-time rate in {period}: **{w['sector']}**, {w['on_time_rate']:.0f}% on time, "
-        f"{w['completeness']:.0f}% in ({int(w[comp.LATE])} late, {int(w[comp.MISSING])} missing)."
+        t(
+            "completeness.lowest",
+            period=period,
+            sector=w["sector"],
+            on_time=f"{w['on_time_rate']:.0f}",
+            done=f"{w['completeness']:.0f}",
+            late=int(w[comp.LATE]),
+            missing=int(w[comp.MISSING]),
+        )
     )
 
-st.subheader(f"Overdue reports, {period}")
+st.subheader(t("completeness.overdue", period=period))
 overdue = comp.overdue(table, period)
 if overdue.empty:
-    st.success(f"No overdue reports for {period}.")
+    st.success(t("completeness.no_overdue", period=period))
 else:
     st.dataframe(
         overdue,
         hide_index=True,
         width="stretch",
         key="overdue_table",
-        column_config={
-            "email": st.column_config.TextColumn("E-mail"),
-            "days_overdue": st.column_config.NumberColumn("Days overdue"),
+        column_config=column_labels(overdue.columns)
+        | {
+            "email": st.column_config.TextColumn(t("col.email")),
+            "days_overdue": st.column_config.NumberColumn(t("col.days_overdue")),
         },
     )
     st.download_button(
-        f"Download the {len(overdue)} overdue reports (CSV, for a reminder e-mail)",
+        t("completeness.download", n=len(overdue)),
         overdue.to_csv(index=False).encode("utf-8"),
         file_name=f"overdue_reports_{period}.csv",
         mime="text/csv",
         key="overdue_csv",
     )
 
-with st.expander(f"All expected reports, {period}"):
+with st.expander(t("completeness.all_expected", period=period)):
     show = this[
         [
             "theme",
@@ -126,5 +132,5 @@ with st.expander(f"All expected reports, {period}"):
             "days_late",
         ]
     ].copy()
-    show["status"] = show["status"].map(comp.LABELS)
-    st.dataframe(show, hide_index=True, width="stretch", key="all_reports")
+    show["status"] = show["status"].map(lambda s: charts.completeness_label(s, lang()))
+    st.dataframe(show, hide_index=True, width="stretch", key="all_reports", column_config=column_labels(show.columns))

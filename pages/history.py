@@ -12,6 +12,7 @@ from etl import load
 from isc import auth
 from isc.db import connection, uploads
 from pages import identity as ident
+from pages.common import t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,34 +29,44 @@ def _events(fingerprint: tuple) -> pd.DataFrame:
     return uploads.events()
 
 
+def _outcome(outcome: str) -> str:
+    """An upload outcome (live, superseded, undone) in the selected language."""
+    words = {"live": t("history.live"), "superseded": t("history.superseded"), "undone": t("history.undone_word")}
+    return words.get(outcome, outcome)
+
+
 def _undo(upload_id: int, who: auth.Identity) -> None:
     u = uploads.upload(upload_id)
     if u is None or u["outcome"] != "live" or not who.may_undo(u["uploaded_by"]):
-        st.session_state["history_message"] = (
-            "error",
-            f"Upload #{upload_id} cannot be undone by {who.user}.",
-        )
+        st.session_state["history_message"] = ("error", t("history.cannot_undo", id=upload_id, user=who.user))
         return
     try:
         version = load.undo(upload_id, actor=who.user)
     except (LookupError, ValueError, connection.DatabaseBusy) as exc:
         st.session_state["history_message"] = ("error", str(exc))
         return
-    st.session_state["history_message"] = ("success", f"Upload #{upload_id} undone (data version {version}).")
+    st.session_state["history_message"] = ("success", t("history.undone", id=upload_id, version=version))
 
 
 def _details(upload_id: int, who: auth.Identity) -> None:
     u = uploads.upload(upload_id)
     if u is None:
-        st.error(f"There is no upload #{upload_id}.")
+        st.error(t("history.no_such", id=upload_id))
         return
     st.markdown(
-        f"**Upload #{u['id']}**: {u['theme']} {u['period']} {u['sector']}, file *{md(u['file_name'])}*, "
-        f"{u['row_count']} rows, by {md(u['uploaded_by'])} on {u['uploaded_at']:%Y-%m-%d %H:%M}. "
-        f"Outcome: **{u['outcome']}**"
-        + (f" (by upload #{u['live_id']})" if u["outcome"] == "superseded" and u["live_id"] else "")
+        t(
+            "history.details",
+            id=u["id"],
+            report=f"{u['theme']} {u['period']} {u['sector']}",
+            file=md(u["file_name"]),
+            rows=u["row_count"],
+            by=md(u["uploaded_by"]),
+            when=f"{u['uploaded_at']:%Y-%m-%d %H:%M}",
+            outcome=_outcome(u["outcome"]),
+        )
+        + (t("history.by_upload", id=u["live_id"]) if u["outcome"] == "superseded" and u["live_id"] else "")
         + (
-            f" (by {md(u['undone_by'])} on {u['undone_at']:%Y-%m-%d %H:%M})"
+            t("history.undone_by", by=md(u["undone_by"]), when=f"{u['undone_at']:%Y-%m-%d %H:%M}")
             if u["outcome"] == "undone"
             else ""
         )
@@ -64,47 +75,41 @@ def _details(upload_id: int, who: auth.Identity) -> None:
     try:
         original = path.read_bytes()
     except OSError:
-        st.error(f"The original file {u['stored_name']} is missing from {path.parent}.")
+        st.error(t("history.missing_file", name=u["stored_name"], folder=path.parent))
         original = None
     if original is not None:
         same = hashlib.sha256(original).hexdigest() == u["sha256"]
         st.download_button(
-            "Download the original file", original, file_name=u["file_name"], mime=XLSX,
+            t("history.download"), original, file_name=u["file_name"], mime=XLSX,
             icon=":material/download:", key="history_download",
-            help="Byte for byte the file that was uploaded.",
+            help=t("history.download_help"),
         )  # fmt: skip
         st.caption(
-            f"sha256 {u['sha256']}"
-            + (
-                " (checked: the stored file matches)"
-                if same
-                else " - WARNING: the stored file does not match this checksum"
-            )
+            f"sha256 {u['sha256']}" + (t("history.checksum_ok") if same else t("history.checksum_bad"))
         )
     if u["outcome"] != "live":
         st.caption(
-            "Only the live upload of a report can be undone"
-            + (f" (upload #{u['live_id']} for this report)." if u["live_id"] else ".")
+            t("history.only_live")
+            + (t("history.live_is", id=u["live_id"]) if u["live_id"] else ".")
         )
         return
     if not who.may_undo(u["uploaded_by"]):
-        st.info(
-            f"Only an administrator or {md(u['uploaded_by'])}, who uploaded it, may undo upload #{u['id']}."
-        )
+        st.info(t("history.only_admin", user=md(u["uploaded_by"]), id=u["id"]))
         return
     prev = u["previous"]
     if prev:
-        what = (
-            f"Undo makes upload #{prev['id']} ({md(prev['file_name'])}, by {md(prev['uploaded_by'])}, "
-            f"{prev['uploaded_at']:%Y-%m-%d %H:%M}) the live report again, exactly as it was."
+        what = t(
+            "history.undo_restores",
+            id=prev["id"],
+            file=md(prev["file_name"]),
+            by=md(prev["uploaded_by"]),
+            when=f"{prev['uploaded_at']:%Y-%m-%d %H:%M}",
         )
     else:
-        what = (
-            f"Undo removes the report for {u['theme']} {u['period']} {u['sector']}: no earlier upload exists."
-        )
-    st.markdown(what + " The undo is recorded in the event log; the file stays in the history.")
+        what = t("history.undo_removes", report=f"{u['theme']} {u['period']} {u['sector']}")
+    st.markdown(what + " " + t("history.undo_recorded"))
     st.button(
-        f"Undo upload #{u['id']}",
+        t("history.undo", id=u["id"]),
         key="history_undo",
         type="primary",
         icon=":material/undo:",
@@ -114,7 +119,7 @@ def _details(upload_id: int, who: auth.Identity) -> None:
 
 
 def main() -> None:
-    st.title("Upload history")
+    st.title(t("nav.history"))
     who = ident.current()
     ident.banner(who)
     msg = st.session_state.pop("history_message", None)
@@ -124,16 +129,18 @@ def main() -> None:
     h = _history(fp)
     counts = h["outcome"].value_counts()
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Uploads", len(h))
+    c1.metric(t("home.uploads"), len(h))
     for col, name in zip((c2, c3, c4), OUTCOMES, strict=True):
-        col.metric(name.capitalize(), int(counts.get(name, 0)))
+        col.metric(_outcome(name).capitalize(), int(counts.get(name, 0)))
     if h.empty:
-        st.info("No upload yet. Upload a theme report on the Upload page.")
+        st.info(t("history.none"))
         return
 
     f1, f2 = st.columns([2, 3])
-    chosen = f1.multiselect("Outcome", OUTCOMES, default=list(OUTCOMES), key="history_outcomes")
-    text = f2.text_input("Search (file, uploader, theme, sector, period, sha256)", key="history_search")
+    chosen = f1.multiselect(
+        t("history.col_outcome"), OUTCOMES, default=list(OUTCOMES), format_func=_outcome, key="history_outcomes"
+    )
+    text = f2.text_input(t("history.search"), key="history_search")
     view = h[h["outcome"].isin(chosen)]
     if text.strip():
         needle = text.strip().casefold()
@@ -145,6 +152,7 @@ def main() -> None:
         view = view[hay.str.casefold().str.contains(needle, regex=False)]
     view = view.assign(
         superseded_by=[f"#{int(x)}" if pd.notna(x) else "" for x in view["superseded_by"]],
+        outcome=view["outcome"].map(_outcome),
     )
     shown = view[
         [
@@ -165,17 +173,18 @@ def main() -> None:
     st.dataframe(
         shown, hide_index=True, width="stretch", height=360, key="history_table",
         column_config={
-            "id": st.column_config.NumberColumn("Upload", format="#%d"),
-            "uploaded_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
-            "uploaded_by": "Who", "file_name": "File", "theme": "Theme", "period": "Period",
-            "sector": "Sector", "row_count": "Rows", "warning_count": "Warnings", "outcome": "Outcome",
-            "superseded_by": "Superseded by",
+            "id": st.column_config.NumberColumn(t("history.col_upload"), format="#%d"),
+            "uploaded_at": st.column_config.DatetimeColumn(t("history.col_when"), format="YYYY-MM-DD HH:mm"),
+            "uploaded_by": t("history.col_who"), "file_name": t("history.col_file"), "theme": t("col.theme"),
+            "period": t("col.period"), "sector": t("col.sector"), "row_count": t("history.col_rows"),
+            "warning_count": t("history.col_warnings"), "outcome": t("history.col_outcome"),
+            "superseded_by": t("history.col_superseded_by"),
             "sha256": "sha256",
         },
     )  # fmt: skip
-    st.caption(f"{len(view)} of {len(h)} uploads shown.")
+    st.caption(t("history.shown", n=len(view), m=len(h)))
 
-    st.subheader("One upload: download the original, undo")
+    st.subheader(t("history.one_upload"))
     ids = view["id"].tolist()
     if not ids:
         return
@@ -184,17 +193,20 @@ def main() -> None:
         zip(view["id"], view["file_name"] + " - " + view["theme"] + " " + view["period"] + " " + view["sector"],
             strict=True)
     )  # fmt: skip
-    upload_id = st.selectbox("Upload", ids, key="history_upload", format_func=lambda i: f"#{i} {labels[i]}")
+    upload_id = st.selectbox(
+        t("history.col_upload"), ids, key="history_upload", format_func=lambda i: f"#{i} {labels[i]}"
+    )
     _details(int(upload_id), who)
 
-    st.subheader("Event log")
-    st.caption("Every load and every undo, in order; the version is the data version it made.")
+    st.subheader(t("history.events"))
+    st.caption(t("history.events_caption"))
     st.dataframe(
         _events(fp), hide_index=True, width="stretch", height=300, key="history_events",
         column_config={
-            "version": "Data version", "upload_id": st.column_config.NumberColumn("Upload", format="#%d"),
-            "happened_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-            "action": "Action", "actor": "Who", "detail": "Detail",
+            "version": t("history.col_version"),
+            "upload_id": st.column_config.NumberColumn(t("history.col_upload"), format="#%d"),
+            "happened_at": st.column_config.DatetimeColumn(t("history.col_when"), format="YYYY-MM-DD HH:mm:ss"),
+            "action": t("history.col_action"), "actor": t("history.col_who"), "detail": t("history.col_detail"),
         },
     )  # fmt: skip
 

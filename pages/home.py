@@ -1,22 +1,21 @@
 import streamlit as st
 
-from pages.common import as_of_caption, q
+from isc import charts
+from pages.common import as_of_caption, lang, q, t
 
-st.title("ISC monitoring dashboard")
-st.caption("Inter-sectoral coordination under Resolution 191 (Rev. Bucharest, 2022)")
+st.title(t("app.title"))
+st.caption(t("home.caption"))
 s = q("summary")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Themes", s["themes"])
-c2.metric("Reports loaded", s["reports"])
-c3.metric("PP-22 resolutions", s["resolutions"])
-c4.metric("Uploads", s["uploads"])
+c1.metric(t("nav.themes"), s["themes"])
+c2.metric(t("home.reports"), s["reports"])
+c3.metric(t("home.resolutions"), s["resolutions"])
+c4.metric(t("home.uploads"), s["uploads"])
 st.caption(as_of_caption())
 
-with st.expander("How a status is computed (the rule)", icon=":material/rule:"):
+with st.expander(t("home.rule"), icon=":material/rule:"):
+    # The rule as documented in isc/status.py (English), or its translation in the catalogue.
     from isc import status
 
-    st.markdown(status.__doc__)
-    st.caption(
-        "Colours are colour-blind safe and every status also carries a symbol and a word: "
-        "✓ Completed, ● On track, ▲ At risk, ✕ Off track, ? Not reported."
-    )
+    st.markdown(status.__doc__ if lang() == "en" else t("home.rule_text"))
+    st.caption(t("home.colours", statuses=", ".join(charts.status_text(s, lang()) for s in charts.STATUS_ORDER)))

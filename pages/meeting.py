@@ -17,7 +17,7 @@ from isc import coordination_charts as charts
 from isc import meeting as meeting_rules
 from isc import status as rule
 from isc.db import coordination
-from pages.common import q
+from pages.common import lang, md, q, t
 
 # Scoped to this page: the style element exists only while this page is shown, so the
 # sidebar and normal type come back on every other page.
@@ -45,7 +45,8 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 .isc-step { font-size: 1.7rem; font-weight: 600; text-align: center; padding-top: 0.9rem; }
 </style>
 """
-_DARK_TEXT = {rule.AT_RISK, rule.NOT_REPORTED}
+# Dark text on every status colour: each is at least 4.5:1 (tests/test_contrast.py).
+BADGE_TEXT = charts.TEXT_ON_STATUS
 
 
 def _user() -> str:
@@ -56,11 +57,10 @@ def _user() -> str:
 
 
 def badge(status: str, prefix: str = "") -> str:
-    colour = charts.STATUS_COLOURS.get(status, "#999999")
-    text = "#000000" if status in _DARK_TEXT else "#FFFFFF"
+    colour = charts.STATUS_COLOURS.get(status, charts.STATUS_COLOURS[rule.NOT_REPORTED])
     return (
-        f'<span class="isc-badge" style="background:{colour};color:{text}">'
-        f"{prefix}{rule.LABELS.get(status, status)}</span>"
+        f'<span class="isc-badge" style="background:{colour};color:{BADGE_TEXT}">'
+        f"{prefix}{charts.status_label(status, lang())}</span>"
     )
 
 
@@ -84,41 +84,43 @@ def _open(mid: int | None) -> None:
 
 
 def start_screen() -> None:
-    st.title("Meeting mode")
-    st.markdown("Start a meeting to freeze the data as it is now and walk the agenda one theme at a time.")
+    st.title(t("meeting.title"))
+    st.markdown(t("meeting.intro"))
     periods = q("periods")
     if not periods:
-        st.info("No reports have been loaded yet.")
+        st.info(t("common.no_reports_yet"))
         return
     with st.form("start_meeting", border=False):
         c1, c2, c3 = st.columns([1, 1, 2])
-        body = c1.radio("Body", coordination.BODIES, horizontal=True, key="new_meeting_body")
-        period = c2.selectbox("Period discussed", periods[::-1], key="new_meeting_period")
-        title = c3.text_input("Title", key="new_meeting_title", placeholder="e.g. 12th ISC-TF meeting")
-        if st.form_submit_button("Start meeting", type="primary", width="stretch"):
-            title = title.strip() or f"{body} meeting {dt.date.today():%d %B %Y}"
+        body = c1.radio(t("meeting.body"), coordination.BODIES, horizontal=True, key="new_meeting_body")
+        period = c2.selectbox(t("meeting.period"), periods[::-1], key="new_meeting_period")
+        title = c3.text_input(
+            t("meeting.title_field"), key="new_meeting_title", placeholder=t("meeting.title_placeholder")
+        )
+        if st.form_submit_button(t("meeting.start"), type="primary", width="stretch"):
+            title = title.strip() or t("meeting.default_title", body=body, date=f"{dt.date.today():%Y-%m-%d}")
             mid = coordination.start_meeting(body, period, title, created_by=_user())
             _open(mid)
             st.rerun()
     past = coordination.meetings()
     if not past.empty:
-        st.subheader("Earlier meetings")
+        st.subheader(t("meeting.earlier"))
         labels = {
             int(r.id): f"{r.title} ({r.body}, {r.starts_at:%Y-%m-%d %H:%M}, {r.period})"
             for r in past.itertuples()
         }
         c1, c2 = st.columns([3, 1])
         pick = c1.selectbox(
-            "Meeting",
+            t("nav.meeting"),
             list(labels),
             format_func=labels.get,
             key="resume_meeting_pick",
             label_visibility="collapsed",
         )
-        if c2.button("Open", width="stretch", key="resume_meeting"):
+        if c2.button(t("meeting.open"), width="stretch", key="resume_meeting"):
             _open(pick)
             st.rerun()
-    st.page_link("pages/overview.py", label="Leave meeting mode", icon=":material/logout:")
+    st.page_link("pages/overview.py", label=t("meeting.leave"), icon=":material/logout:")
 
 
 def _agenda(m: dict, prev: dict | None) -> pd.DataFrame:
@@ -132,22 +134,27 @@ def _agenda(m: dict, prev: dict | None) -> pd.DataFrame:
 def _action_status_editor(actions: pd.DataFrame, where: str) -> None:
     """One row per action with an editable status (saved as soon as it changes)."""
     if actions.empty:
-        st.markdown("No actions were recorded.")
+        st.markdown(t("meeting.no_actions"))
         return
     for a in actions.itertuples(index=False):
         c1, c2 = st.columns([5, 1.3])
-        due = f", due {a.due_date:%d %b %Y}" if pd.notna(a.due_date) else ""
-        owner = f" (owner: **{a.owner}**{due})" if a.owner else (f" ({due[2:]})" if due else "")
+        due = t("meeting.due", date=f"{a.due_date:%Y-%m-%d}") if pd.notna(a.due_date) else ""
+        owner = (
+            t("meeting.owner", owner=a.owner, due=f", {due}" if due else "")
+            if a.owner
+            else (f" ({due})" if due else "")
+        )
         theme = f"{a.theme}: " if a.theme and where == "all" else ""
-        c1.markdown(f"{theme}{a.text}{owner}")
+        c1.markdown(f"{theme}{md(a.text)}{md(owner)}")
         key = f"action_status_{where}_{a.id}"
 
         def _save(action_id=int(a.id), k=key) -> None:
             coordination.set_action_status(action_id, st.session_state[k], _user())
 
         c2.selectbox(
-            "Status",
+            t("col.status"),
             coordination.ACTION_STATUSES,
+            format_func=_action_status_label,
             index=coordination.ACTION_STATUSES.index(a.status),
             key=key,
             on_change=_save,
@@ -155,27 +162,52 @@ def _action_status_editor(actions: pd.DataFrame, where: str) -> None:
         )
 
 
+def _action_status_label(status: str) -> str:
+    return {"open": t("meeting.action_open"), "done": t("meeting.action_done"), "dropped": t("meeting.action_dropped")}.get(
+        status, status
+    )
+
+
+def _why_first(row) -> str:
+    """Why a theme comes first on the agenda (isc.meeting.agenda's why_first, in the language)."""
+    parts = []
+    if row["computed_status"] == rule.OFF_TRACK:
+        parts.append(charts.status_label(rule.OFF_TRACK, lang()).lower())
+    if row["changed"]:
+        parts.append(t("meeting.changed", was=charts.status_label(row["previous_status"], lang())))
+    return "; ".join(parts)
+
+
 def actions_step(prev: dict | None) -> None:
-    st.header("Actions from the previous meeting")
+    st.header(t("meeting.previous_actions"))
     if prev is None:
-        st.markdown("This is the first meeting of this body recorded here: no earlier actions.")
+        st.markdown(t("meeting.first_meeting"))
         return
-    st.markdown(f"{prev['title']} ({prev['starts_at']:%d %B %Y}). Update each status as it is reported.")
+    st.markdown(t("meeting.update_actions", title=prev["title"], date=f"{prev['starts_at']:%Y-%m-%d}"))
     _action_status_editor(coordination.actions(int(prev["id"])), "all")
 
 
 def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
     version, period, theme = int(m["frozen_version"]), m["period"], row["theme"]
-    st.header(row["theme_name"])
+    st.header(md(row["theme_name"]))
+    why = _why_first(row)
     st.markdown(
-        f"{row['track_name']} · {int(row['sectors_reported'])} of {int(row['sectors_expected'])} Sectors reported "
-        f"for {period}" + (f" · **{row['why_first']}**" if row["why_first"] else "")
+        t(
+            "meeting.reported",
+            track=md(row["track_name"]),
+            n=int(row["sectors_reported"]),
+            m=int(row["sectors_expected"]),
+            period=period,
+        )
+        + (f" · **{why}**" if why else "")
     )
     st.markdown(
-        badge(row["computed_status"], "Computed: ")
-        + badge(row["self_status"], "Self-assessed: ")
+        badge(row["computed_status"], t("meeting.badge_computed") + " ")
+        + badge(row["self_status"], t("meeting.badge_self") + " ")
         + (
-            badge(row["previous_status"], "Last meeting: ") if isinstance(row["previous_status"], str) else ""
+            badge(row["previous_status"], t("meeting.badge_last") + " ")
+            if isinstance(row["previous_status"], str)
+            else ""
         ),
         unsafe_allow_html=True,
     )
@@ -183,7 +215,7 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
     sectors = q("report_status", period, version=version)
     sectors = sectors[sectors["theme"] == theme]
     left.plotly_chart(
-        charts.sector_status_bars(sectors, f"Computed status by Sector, {period}", height=300),
+        charts.sector_status_bars(sectors, t("meeting.chart_title", period=period), height=300, lang=lang()),
         width="stretch",
         key=f"meeting_chart_{theme}",
         config={"displayModeBar": False},
@@ -191,13 +223,13 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
     reasons = q("status_reasons", theme, period, version=version)
     worrying = reasons[reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])]
     with right:
-        st.subheader("Why")
+        st.subheader(t("meeting.why"))
         if worrying.empty:
-            st.markdown("No indicator or activity behind expectations.")
+            st.markdown(t("meeting.nothing_behind"))
         else:
-            lines = [f"- **{r.sector}** {r.label}: {r.detail}" for r in worrying.head(5).itertuples()]
+            lines = [f"- **{r.sector}** {md(r.label)}: {md(r.detail)}" for r in worrying.head(5).itertuples()]
             more = len(worrying) - 5
-            st.markdown("\n".join(lines) + (f"\n\n... and {more} more" if more > 0 else ""))
+            st.markdown("\n".join(lines) + ("\n\n" + t("meeting.more", n=more) if more > 0 else ""))
 
     notes_col, act_col = st.columns(2)
     mid = int(m["id"])
@@ -211,43 +243,44 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
         coordination.save_note(mid, theme, st.session_state[note_key], updated_by=_user())
 
     with notes_col:
-        st.subheader("Notes and decisions")
+        st.subheader(t("meeting.notes_title"))
         st.text_area(
-            "Notes",
+            t("meeting.notes"),
             key=note_key,
             height=150,
             on_change=_save_note,
             label_visibility="collapsed",
-            placeholder="Decisions and discussion points (saved with the meeting)",
+            placeholder=t("meeting.notes_placeholder"),
         )
-        if st.button("Save notes", key=f"save_note_{theme}"):
+        if st.button(t("meeting.save_notes"), key=f"save_note_{theme}"):
             _save_note()
-            st.toast("Notes saved")
+            st.toast(t("meeting.notes_saved"))
     with act_col:
-        st.subheader("Add an action")
+        st.subheader(t("meeting.add_action_title"))
         with st.form(f"action_form_{theme}", clear_on_submit=True, border=False):
-            text = st.text_input("Action", key=f"action_text_{theme}")
+            text = st.text_input(t("meeting.action"), key=f"action_text_{theme}")
             c1, c2 = st.columns(2)
-            owner = c1.text_input("Owner", key=f"action_owner_{theme}")
+            owner = c1.text_input(t("meeting.owner_field"), key=f"action_owner_{theme}")
             due = c2.date_input(
-                "Due date", value=dt.date.today() + dt.timedelta(days=90), key=f"action_due_{theme}"
+                t("meeting.due_field"), value=dt.date.today() + dt.timedelta(days=90), key=f"action_due_{theme}"
             )
-            if st.form_submit_button("Add action", width="stretch"):
+            if st.form_submit_button(t("meeting.add_action"), width="stretch"):
                 if text.strip():
                     coordination.add_action(mid, theme, text, owner, due, created_by=_user())
-                    st.toast("Action recorded")
+                    st.toast(t("meeting.action_recorded"))
                 else:
-                    st.warning("Write the action first.")
+                    st.warning(t("meeting.write_action_first"))
     now = coordination.actions(mid, theme)
     if not now.empty:
-        st.subheader("Actions recorded today")
+        st.subheader(t("meeting.recorded_today"))
         for a in now.itertuples(index=False):
-            due = f", due {a.due_date:%d %b %Y}" if pd.notna(a.due_date) else ""
-            st.markdown(f"- {a.text}" + (f" (owner: **{a.owner}**{due})" if a.owner else due))
+            due = t("meeting.due", date=f"{a.due_date:%Y-%m-%d}") if pd.notna(a.due_date) else ""
+            owner = t("meeting.owner", owner=a.owner, due=f", {due}" if due else "") if a.owner else ""
+            st.markdown(f"- {md(a.text)}" + (owner or (f" ({due})" if due else "")))
     if prev is not None:
         earlier = coordination.actions(int(prev["id"]), theme)
         if not earlier.empty:
-            st.subheader("Actions from the previous meeting")
+            st.subheader(t("meeting.previous_actions"))
             _action_status_editor(earlier, theme)
 
 
@@ -261,12 +294,18 @@ def meeting_screen(mid: int) -> None:
     top1, top2 = st.columns([4, 1])
     top1.title(m["title"])
     top1.caption(
-        f"{m['body']} · started {m['starts_at']:%d %B %Y %H:%M} · period {m['period']} · data frozen at version "
-        f"{int(m['frozen_version'])}"
-        + (f" (as of {as_of:%d %B %Y %H:%M})" if as_of is not None else "")
-        + (f" · previous meeting {prev['starts_at']:%d %B %Y}" if prev else " · first meeting recorded")
+        t(
+            "meeting.caption",
+            body=m["body"],
+            started=f"{m['starts_at']:%Y-%m-%d %H:%M}",
+            period=m["period"],
+            version=int(m["frozen_version"]),
+        )
+        + (t("meeting.caption_as_of", when=f"{as_of:%Y-%m-%d %H:%M}") if as_of is not None else "")
+        + " · "
+        + (t("meeting.caption_previous", date=f"{prev['starts_at']:%Y-%m-%d}") if prev else t("meeting.caption_first"))
     )
-    if top2.button("End meeting", key="end_meeting", width="stretch"):
+    if top2.button(t("meeting.end"), key="end_meeting", width="stretch"):
         _open(None)
         st.rerun()
 
@@ -275,15 +314,16 @@ def meeting_screen(mid: int) -> None:
 
     nav1, nav2, nav3 = st.columns([2, 3, 2])
     nav1.button(
-        "◀ Previous", key="meeting_prev", width="stretch", disabled=step == 0, on_click=_go, args=(-1,)
+        t("meeting.prev"), key="meeting_prev", width="stretch", disabled=step == 0, on_click=_go, args=(-1,)
     )
-    label = "Actions from the previous meeting" if step == 0 else f"Theme {step} of {len(steps) - 1}"
+    label = t("meeting.previous_actions") if step == 0 else t("meeting.theme_n", n=step, m=len(steps) - 1)
     nav2.markdown(
-        f'<div class="isc-step" data-testid="meeting-step">Step {step + 1} of {len(steps)}: {label}</div>',
+        f'<div class="isc-step" data-testid="meeting-step">'
+        f"{t('meeting.step', n=step + 1, m=len(steps), label=label)}</div>",
         unsafe_allow_html=True,
     )
     nav3.button(
-        "Next ▶",
+        t("meeting.next"),
         key="meeting_next",
         width="stretch",
         disabled=step == len(steps) - 1,
@@ -293,11 +333,12 @@ def meeting_screen(mid: int) -> None:
     )
     if step == 0:
         actions_step(prev)
-        st.subheader("Agenda")
-        show = agenda[["theme_name", "track_name", "computed_status", "why_first"]].copy()
-        show["computed_status"] = show["computed_status"].map(rule.LABELS)
-        show.columns = ["Theme", "Track", "Status", "Discuss first because"]
-        st.table(show.set_index("Theme"))
+        st.subheader(t("meeting.agenda"))
+        show = agenda[["theme_name", "track_name", "computed_status"]].copy()
+        show["computed_status"] = show["computed_status"].map(lambda s: charts.status_label(s, lang()))
+        show["why_first"] = [_why_first(r) for _, r in agenda.iterrows()]
+        show.columns = [t("filter.theme"), t("filter.track"), t("meeting.col_status"), t("meeting.discuss_first")]
+        st.table(show.set_index(t("filter.theme")))
     else:
         theme_step(m, prev, agenda.iloc[step - 1])
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from isc import overlaps
 from isc.db import connection, coordination
-from pages.common import as_of_caption, filters
+from pages.common import as_of_caption, column_labels, filters, md, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -26,26 +26,22 @@ def _user() -> str:
         return "local"
 
 
-st.title("Overlaps and joint work")
-st.caption(
-    "Pairs of activities reported by different Sectors in the same period with similar titles and "
-    "descriptions (TF-IDF cosine similarity), overlapping dates and the same theme. Mark each pair once: "
-    "a reviewed pair is not flagged again. " + as_of_caption()
-)
+st.title(t("overlaps.title"))
+st.caption(t("overlaps.caption") + " " + as_of_caption())
 fp = connection.fingerprint()
 periods = _periods(fp)
 if not periods:
-    st.info("No reports have been loaded yet.")
+    st.info(t("common.no_reports_yet"))
     st.stop()
 f = filters()
 default = f.get("period") if f.get("period") in periods else periods[-1]
 period = default
 c1, c2, c3 = st.columns([1, 1, 1])
-c1.markdown(f"Period **{period}** (change it in the sidebar)")
+c1.markdown(t("overlaps.period", period=period))
 threshold = c2.slider(
-    "Flag pairs with similarity of at least", 0.1, 1.0, overlaps.THRESHOLD, 0.05, key="overlap_threshold"
+    t("overlaps.threshold"), 0.1, 1.0, overlaps.THRESHOLD, 0.05, key="overlap_threshold"
 )
-related = c3.toggle("Also compare related themes (same track)", value=False, key="overlap_related")
+related = c3.toggle(t("overlaps.related"), value=False, key="overlap_related")
 
 rows = _rows(fp, period)
 if f.get("theme"):
@@ -70,56 +66,80 @@ if f.get("sector"):
     ]
 
 joint = ents[ents["joint"]] if not ents.empty else ents
+verdicts = {
+    "duplicate": t("overlaps.verdict_duplicate"),
+    "complementary": t("overlaps.verdict_complementary"),
+    "not related": t("overlaps.verdict_not_related"),
+}
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Activities reported", len(ents))
-m2.metric("Joint activities (several Sectors)", len(joint))
+m1.metric(t("overlaps.activities"), len(ents))
+m2.metric(t("overlaps.joint"), len(joint))
 if len(ents):
-    m2.caption(f"{len(joint) / len(ents) * 100:.0f}% of activities involve more than one Sector")
-m3.metric("Possible overlaps to review", len(flagged))
-m4.metric("Pairs reviewed so far", len(reviews))
+    m2.caption(t("overlaps.joint_share", share=f"{len(joint) / len(ents) * 100:.0f}"))
+m3.metric(t("overlaps.to_review"), len(flagged))
+m4.metric(t("overlaps.reviewed"), len(reviews))
 
-st.subheader(f"Possible overlaps, {period}")
+st.subheader(t("overlaps.possible", period=period))
 if flagged.empty:
-    st.success("No unreviewed pair of activities reaches the similarity threshold.")
+    st.success(t("overlaps.none_flagged"))
 for i, p in enumerate(flagged.head(25).itertuples(index=False)):
     with st.container(border=True, key=f"pair_{i}"):
         a, b, c = st.columns([5, 5, 2])
         a.markdown(
-            f"**{p.title_a}**  \n{p.theme_a} · led by **{p.lead_a}** · reported by {p.reported_by_a}  \n"
-            f"{p.start_a:%Y-%m-%d} to {p.end_a:%Y-%m-%d}"
+            f"**{md(p.title_a)}**  \n"
+            + t(
+                "overlaps.activity",
+                theme=p.theme_a,
+                lead=p.lead_a,
+                by=p.reported_by_a,
+                start=f"{p.start_a:%Y-%m-%d}",
+                end=f"{p.end_a:%Y-%m-%d}",
+            )
         )
         if p.description_a:
-            a.caption(str(p.description_a))
+            a.caption(md(p.description_a))
         b.markdown(
-            f"**{p.title_b}**  \n{p.theme_b} · led by **{p.lead_b}** · reported by {p.reported_by_b}  \n"
-            f"{p.start_b:%Y-%m-%d} to {p.end_b:%Y-%m-%d}"
+            f"**{md(p.title_b)}**  \n"
+            + t(
+                "overlaps.activity",
+                theme=p.theme_b,
+                lead=p.lead_b,
+                by=p.reported_by_b,
+                start=f"{p.start_b:%Y-%m-%d}",
+                end=f"{p.end_b:%Y-%m-%d}",
+            )
         )
         if p.description_b:
-            b.caption(str(p.description_b))
-        c.metric("Similarity", f"{p.score:.2f}")
+            b.caption(md(p.description_b))
+        c.metric(t("overlaps.similarity"), f"{p.score:.2f}")
         verdict = c.selectbox(
-            "Verdict",
+            t("overlaps.verdict"),
             list(coordination.VERDICTS),
+            format_func=verdicts.get,
             index=None,
-            placeholder="Review...",
+            placeholder=t("overlaps.review_placeholder"),
             key=f"verdict_{p.key_a}_{p.key_b}",
             label_visibility="collapsed",
         )
-        if c.button("Record", key=f"record_{p.key_a}_{p.key_b}", disabled=verdict is None, width="stretch"):
+        if c.button(t("overlaps.record"), key=f"record_{p.key_a}_{p.key_b}", disabled=verdict is None, width="stretch"):
             coordination.record_review(p.key_a, p.key_b, verdict, _user(), p.score, period)
-            st.toast(f"Recorded: {verdict}")
+            st.toast(t("overlaps.recorded", verdict=verdicts.get(verdict, verdict)))
             st.rerun()
 if len(flagged) > 25:
-    st.caption(f"Showing the 25 most similar of {len(flagged)} pairs; review these to see the next ones.")
+    st.caption(t("overlaps.showing", n=len(flagged)))
 
-st.subheader(f"Joint activities, {period}")
+st.subheader(t("overlaps.joint_title", period=period))
 if joint.empty:
-    st.info("No joint activity reported in this period.")
+    st.info(t("overlaps.no_joint"))
 else:
     show = joint[["theme", "activity_id", "title", "lead_sector", "partners", "reported_by"]].copy()
     show["partners"] = show["partners"].map(", ".join)
     show["reported_by"] = show["reported_by"].map(", ".join)
-    st.dataframe(show, hide_index=True, width="stretch", key="joint_table")
+    st.dataframe(show, hide_index=True, width="stretch", key="joint_table", column_config=column_labels(show.columns))
 
-with st.expander(f"Reviewed pairs ({len(reviews)})"):
-    st.dataframe(reviews, hide_index=True, width="stretch", key="reviews_table")
+with st.expander(t("overlaps.reviewed_pairs", n=len(reviews))):
+    if not reviews.empty:
+        reviews = reviews.assign(verdict=reviews["verdict"].map(lambda v: verdicts.get(v, v)))
+    st.dataframe(
+        reviews, hide_index=True, width="stretch", key="reviews_table", column_config=column_labels(reviews.columns)
+    )

@@ -5,13 +5,13 @@ import datetime as dt
 import streamlit as st
 
 from isc.periods import Period
-from pages.common import as_of_text, explain_statuses, figure, filters, q, show_chart, status_text
+from pages.common import as_of_text, explain_statuses, figure, filters, md, q, show_chart, status_text, t
 
 f = filters()
 period = f["period"]
-st.header(f"Overview · {period or 'no data'}", anchor=False)
+st.header(t("overview.header", period=period or t("common.no_data")), anchor=False)
 if not period:
-    st.info("No report has been loaded yet. Load workbooks on the Upload page (or `python -m etl demo`).")
+    st.info(t("overview.no_report"))
     st.stop()
 sel = {"track": f["track"], "sector": f["sector"], "theme": f["theme"]}
 as_of = as_of_text()
@@ -24,7 +24,7 @@ for col, row in zip(st.columns(5), counts.itertuples(), strict=True):
     col.metric(
         status_text(row.status),
         int(row.themes),
-        delta=f"{delta:+d} vs {prev}" if delta else None,
+        delta=t("overview.delta", delta=f"{delta:+d}", prev=prev) if delta else None,
         delta_color="inverse" if row.status in ("at_risk", "off_track", "not_reported") else "normal",
         border=True,
     )
@@ -39,7 +39,7 @@ with left:
         ["track_name", "supervising_body", "status", "count"],
     )
     overdue = q("overdue_reports", period, dt.date.today(), 15, **sel)
-    st.markdown(f"**Most overdue reports** ({len(overdue)}; due 15 days after the quarter)")
+    st.markdown(t("overview.most_overdue", n=len(overdue), days=15))
     st.dataframe(
         overdue.sort_values("days_overdue", ascending=False)[
             ["theme_name", "sector", "days_overdue", "email"]
@@ -47,7 +47,12 @@ with left:
         hide_index=True,
         height=120,
         key="overview_overdue",
-        column_config={"theme_name": "theme", "days_overdue": "days late"},
+        column_config={
+            "theme_name": t("col.theme"),
+            "sector": t("col.sector"),
+            "days_overdue": t("col.days_late"),
+            "email": t("col.email"),
+        },
     )
 with mid:
     hm = q("theme_sector_matrix", period, **sel)
@@ -63,23 +68,30 @@ with right, st.container(height=540, border=False):
     worst = ts[ts["computed_status"].isin(["off_track", "at_risk"])].sort_values(
         "computed_status", key=lambda s: s.map({"off_track": 0, "at_risk": 1})
     )
-    lines = [f"- {status_text(r.computed_status)} · {r.theme_name}" for r in worst.itertuples()]
-    st.markdown(f"**Off track and at risk** ({len(worst)})\n\n" + ("\n".join(lines) or "None."))
+    lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}" for r in worst.itertuples()]
+    st.markdown(t("overview.off_and_at_risk", n=len(worst)) + "\n\n" + ("\n".join(lines) or t("common.none")))
     if len(worst):
         explain_statuses(
             dict(zip(worst["theme"], worst["theme_name"], strict=True)),
             period,
             f["sector"],
-            label="Why? The indicators and activities behind these statuses",
+            label=t("overview.why_these"),
         )
     changes = q("status_changes", period, **sel)
+    change = {
+        "worse": t("change.worse"),
+        "better": t("change.better"),
+        "not reported": t("change.not_reported"),
+        "reported again": t("change.reported_again"),
+    }
     lines = [
-        f"- **{r.theme_name}** ({r.change}): {status_text(r.previous_status)} → {status_text(r.status)}"
+        f"- **{md(r.theme_name)}** ({change.get(r.change, r.change)}): "
+        f"{status_text(r.previous_status)} → {status_text(r.status)}"
         for r in changes.itertuples()
     ]
-    st.markdown(f"**What changed since {prev}**\n\n" + ("\n".join(lines) or "No theme changed status."))
+    st.markdown(t("overview.changed_since", prev=prev) + "\n\n" + ("\n".join(lines) or t("overview.no_change")))
     news = q("results", None, period, track=f["track"], sector=f["sector"])
     if f["theme"]:
         news = news[news["theme"] == f["theme"]]
-    lines = [f"- {r.theme_name} ({r.sector}): {r.title}" for r in news.head(8).itertuples()]
-    st.markdown(f"**New results reported in {period}** ({len(news)})\n\n" + ("\n".join(lines) or "None."))
+    lines = [f"- {md(r.theme_name)} ({r.sector}): {md(r.title)}" for r in news.head(8).itertuples()]
+    st.markdown(t("overview.new_results", period=period, n=len(news)) + "\n\n" + ("\n".join(lines) or t("common.none")))

@@ -3,29 +3,38 @@ the themes that cover each, the gaps, and the "area of mutual interest" rule (se
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, q, show_chart
+from pages.common import as_of_text, column_labels, figure, filters, lang, q, show_chart, t
 
 f = filters()
 period = f["period"]
-st.title(f"PP-22 resolutions · {period or 'no data'}")
+st.title(t("resolutions.title", period=period or t("common.no_data")))
 if not period:
-    st.info("No report has been loaded yet.")
+    st.info(t("common.no_report_yet"))
     st.stop()
 as_of = as_of_text()
+
+
+def _reason(reason: str, sector_resolutions) -> str:
+    """The mutual-interest reason (English from the query) in the selected language."""
+    res = sector_resolutions if isinstance(sector_resolutions, str) else ""
+    if reason.startswith("calls for inter-sectoral coordination, and"):
+        return t("resolutions.reason_both", res=res)
+    if reason.startswith("calls for"):
+        return t("resolutions.reason_isc")
+    if reason.startswith("PP resolution plus"):
+        return t("resolutions.reason_link", res=res)
+    return t("resolutions.reason_none")
+
 cov = q("resolution_coverage", period, track=f["track"], theme=f["theme"])
-scope = "themes of the selected track/theme" if (f["track"] or f["theme"]) else "active themes"
-st.caption(
-    f"Coverage by {scope}. An area of mutual interest (seed 003): a PP resolution that calls for "
-    "inter-sectoral coordination, and/or a PP resolution plus a resolution of at least one Sector "
-    "on the same theme."
-)
+scope = t("resolutions.scope_selected") if (f["track"] or f["theme"]) else t("resolutions.scope_active")
+st.caption(t("resolutions.caption", scope=scope))
 
 counts = cov["coverage"].value_counts()
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Resolutions and decisions", len(cov))
-c2.metric("Covered, reported this period", int(counts.get("reported", 0)))
-c3.metric("Covered, no report", int(counts.get("no report", 0)))
-c4.metric("No theme covers it", int(counts.get("no theme", 0)))
+c1.metric(t("resolutions.total"), len(cov))
+c2.metric(t("coverage.reported"), int(counts.get("reported", 0)))
+c3.metric(t("resolutions.covered_no_report"), int(counts.get("no report", 0)))
+c4.metric(t("coverage.no_theme"), int(counts.get("no theme", 0)))
 
 left, right = st.columns([2, 3])
 with left:
@@ -36,18 +45,26 @@ with left:
         ["code", "title", "coverage", "themes", "mutual_interest", "reason"],
     )
 with right:
+    shows = {"gaps": t("resolutions.show_gaps"), "all": t("resolutions.show_all"), "mutual": t("resolutions.show_mutual")}
     gap = st.radio(
-        "Show",
-        ["Gaps: no theme or no report", "All", "Areas of mutual interest"],
+        t("resolutions.show"),
+        list(shows),
+        format_func=shows.get,
         horizontal=True,
         key="resolutions_show",
     )
     view = cov
-    if gap.startswith("Gaps"):
+    if gap == "gaps":
         view = cov[cov["coverage"] != "reported"]
-    elif gap.startswith("Areas"):
+    elif gap == "mutual":
         view = cov[cov["mutual_interest"]]
-    st.markdown(f"**{len(view)} resolutions**")
+    st.markdown(t("resolutions.count", n=len(view)))
+    if lang() != "en":  # the coverage class and the reason in words of the selected language
+        coverage = {c: t(f"coverage.{c.replace(' ', '_')}") for c in ("reported", "no report", "no theme")}
+        view = view.assign(
+            coverage=view["coverage"].map(lambda c: coverage.get(c, c)),
+            reason=[_reason(r, s) for r, s in zip(view["reason"], view["sector_resolutions"], strict=True)],
+        )
     st.dataframe(
         view[
             [
@@ -64,5 +81,5 @@ with right:
         hide_index=True,
         height=420,
         key="resolutions_table",
-        column_config={"themes_reported": "themes reporting", "mutual_interest": "mutual interest"},
+        column_config=column_labels(view.columns),
     )

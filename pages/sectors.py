@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, q, show_chart, status_text
+from pages.common import as_of_text, figure, filters, md, q, show_chart, status_text, t
 
 f = filters()
 period = f["period"]
-st.title(f"Sectors · {period or 'no data'}")
+st.title(t("sectors.title", period=period or t("common.no_data")))
 if not period:
-    st.info("No report has been loaded yet.")
+    st.info(t("common.no_report_yet"))
     st.stop()
 as_of = as_of_text()
 codes = q("sectors")["code"].tolist()
@@ -18,24 +18,25 @@ summary = q("sector_summary", period, track=f["track"], theme=f["theme"])
 default = [f["sector"]] if f["sector"] else ["ITU-D", "ITU-T"]
 default = [c for c in default if c in codes] or codes[:2]
 compare = st.multiselect(
-    "Compare sectors", codes, default=default, key=f"sectors_compare_{f['sector']}", max_selections=4
+    t("sectors.compare"), codes, default=default, key=f"sectors_compare_{f['sector']}", max_selections=4
 )
 for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
     row = summary[summary["sector"] == code].iloc[0]
     with col, st.container(border=True):
-        st.subheader(f"{code}: {row['name']}")
+        st.subheader(f"{code}: {md(row['name'])}")
         a, b, c = st.columns(3)
-        a.metric("Themes", int(row["themes"]))
-        b.metric("Reports received", int(row["reports_received"]))
-        c.metric("Activities led", int(row["led"]))
-        a.metric("Joint", int(row["joint"]))
-        b.metric("As partner", int(row["partnered"]))
+        a.metric(t("nav.themes"), int(row["themes"]))
+        b.metric(t("sectors.reports_received"), int(row["reports_received"]))
+        c.metric(t("sectors.led"), int(row["led"]))
+        a.metric(t("sectors.joint"), int(row["joint"]))
+        b.metric(t("sectors.partner"), int(row["partnered"]))
         rs = q("report_status", period, track=f["track"], sector=code, theme=f["theme"])
         st.dataframe(
             rs.assign(status=rs["computed_status"].map(status_text))[["theme_name", "status"]],
             hide_index=True,
             height=240,
             key=f"sectors_themes_{code}",
+            column_config={"theme_name": t("col.theme"), "status": t("col.status")},
         )
 
 sel_sectors = compare or codes
@@ -48,7 +49,7 @@ with right:
     mix = q("sector_status_mix", period, track=f["track"], theme=f["theme"])
     mix = mix[mix["sector"].isin(sel_sectors)]
     show_chart(
-        figure("status_mix", mix, as_of, "sector", "Status of each sector's reports", "report", height=420),
+        figure("status_mix", mix, as_of, "sector", t("sectors.mix_title"), "report", height=420),
         mix,
         "sectors_mix",
     )

@@ -3,7 +3,18 @@ status history, indicators against target and baseline, activities, results and 
 
 import streamlit as st
 
-from pages.common import as_of_text, explain_status, figure, filters, q, show_chart, status_text
+from pages.common import (
+    as_of_text,
+    column_labels,
+    explain_status,
+    figure,
+    filters,
+    md,
+    q,
+    show_chart,
+    status_text,
+    t,
+)
 
 f = filters()
 period = f["period"]
@@ -11,84 +22,103 @@ themes = q("themes")
 if f["track"]:
     themes = themes[themes["track"] == f["track"]]
 if themes.empty:
-    st.title("Themes")
-    st.info("No theme in this selection.")
+    st.title(t("themes.title"))
+    st.info(t("themes.none"))
     st.stop()
 codes = themes["code"].tolist()
 names = dict(zip(themes["code"], themes["name"], strict=True))
 default = codes.index(f["theme"]) if f["theme"] in codes else 0
 theme = st.selectbox(
-    "Theme",
+    t("filter.theme"),
     codes,
     index=default,
     format_func=lambda c: names.get(c, c),
     key=f"themes_pick_{f['theme']}_{f['track']}",
-    help="Defaults to the theme chosen in the sidebar filter.",
+    help=t("themes.pick_help"),
 )
 info = q("theme_detail", theme)
 as_of = as_of_text()
 sector = f["sector"]
 
-st.title(info["name"])
+st.title(md(info["name"]))
 st.caption(
-    f"Period {period or '—'}" + (f" · sector {sector}" if sector else " · all sectors") + f" · {as_of}"
+    t("themes.caption_period", period=period or "—")
+    + " · "
+    + (t("themes.caption_sector", sector=sector) if sector else t("themes.caption_all_sectors"))
+    + f" · {as_of}"
 )
 
 status = q("report_status", period, theme=theme, sector=sector) if period else None
 ts = q("theme_status", period, theme=theme, sector=sector) if period else None
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Track", info["track_name"])
-c2.metric("Supervised by", info["body_name"] or info["supervising_body"] or "Web platform")
+c1.metric(t("filter.track"), info["track_name"])
+c2.metric(t("themes.supervised_by"), info["body_name"] or info["supervising_body"] or t("themes.web_platform"))
 if ts is not None and not ts.empty:
     computed, self_status = ts["computed_status"].iloc[0], ts["self_status"].iloc[0]
-    c3.metric("Computed status", status_text(computed))
-    c4.metric("Self-assessed status", status_text(self_status))
+    c3.metric(t("themes.computed_status"), status_text(computed))
+    c4.metric(t("themes.self_status"), status_text(self_status))
     if computed != self_status:
         st.warning(
-            f"The computed status ({status_text(computed)}) and the focal points' own assessment "
-            f"({status_text(self_status)}) disagree: both are shown.",
+            t("themes.disagree", computed=status_text(computed), self_status=status_text(self_status)),
             icon=":material/compare_arrows:",
         )
     explain_status(
         theme,
         period,
         sector,
-        label=f"Why {status_text(computed).lower()}? "
-        "The indicators and activities behind the computed status",
+        label=t("themes.why", status=status_text(computed).lower()),
     )
 
 left, right = st.columns([1, 1])
 with left:
-    st.subheader("Status per sector")
+    st.subheader(t("themes.status_per_sector"))
     if status is not None and not status.empty:
         view = status.assign(
             computed=status["computed_status"].map(status_text),
             self_assessed=status["self_status"].map(status_text),
             agree=(status["computed_status"] == status["self_status"]).map(
-                {True: "yes", False: "no: both shown"}
+                {True: t("themes.agree_yes"), False: t("themes.agree_no")}
             ),
         )
         st.dataframe(
             view[["sector", "computed", "self_assessed", "agree", "focal_point"]],
             hide_index=True,
             key="themes_status_table",
+            column_config={
+                "sector": t("col.sector"),
+                "computed": t("col.computed"),
+                "self_assessed": t("col.self_assessed"),
+                "agree": t("col.agree"),
+                "focal_point": t("col.focal_point"),
+            },
         )
     hist = q("status_history", theme)
     if sector:
         hist = hist[hist["sector"] == sector]
     show_chart(figure("status_history", hist, as_of), hist, "themes_history")
 with right:
-    st.subheader("Focal points and resolutions")
+    st.subheader(t("themes.focal_and_resolutions"))
     fp = info["focal_points"]
-    st.dataframe(fp[fp["sector"] == sector] if sector else fp, hide_index=True, key="themes_focal")
+    st.dataframe(
+        fp[fp["sector"] == sector] if sector else fp,
+        hide_index=True,
+        key="themes_focal",
+        column_config=column_labels(fp.columns),
+    )
     res = info["resolutions"]
-    st.markdown(f"**Linked PP-22 resolutions** ({len(res)})")
-    st.dataframe(res, hide_index=True, key="themes_resolutions", column_config={"confirmed": "link status"})
+    st.markdown(t("themes.linked_resolutions", n=len(res)))
+    st.dataframe(
+        res,
+        hide_index=True,
+        key="themes_resolutions",
+        column_config=column_labels(res.columns) | {"confirmed": t("col.link_status")},
+    )
     risks = q("risks", theme, period)
     if sector:
         risks = risks[risks["sector"] == sector]
-    st.markdown(f"**Risks and requests for decision** ({len(risks)})")
-    st.dataframe(risks.drop(columns=["theme", "period"]), hide_index=True, key="themes_risks")
+    st.markdown(t("themes.risks", n=len(risks)))
+    risks = risks.drop(columns=["theme", "period"])
+    st.dataframe(risks, hide_index=True, key="themes_risks", column_config=column_labels(risks.columns))
 
 ind = q("indicator_history", theme)
 if sector:
@@ -105,7 +135,7 @@ with left:
     acts = q("activities", period, theme) if period else None
     if acts is not None and sector:
         acts = acts[(acts["lead_sector"] == sector) | (acts["reported_by"] == sector)]
-    st.subheader(f"Activities by sector ({0 if acts is None else len(acts)})")
+    st.subheader(t("themes.activities", n=0 if acts is None else len(acts)))
     if acts is not None:
         view = acts.assign(
             partners=acts["partners"].map(lambda v: ", ".join(v) if v is not None else ""),
@@ -127,9 +157,10 @@ with left:
             ],
             hide_index=True,
             key="themes_activities",
-            column_config={
+            column_config=column_labels(view.columns)
+            | {
                 "percent_complete": st.column_config.ProgressColumn(
-                    "done", format="%d%%", min_value=0, max_value=100
+                    t("col.done"), format="%d%%", min_value=0, max_value=100
                 )
             },
         )
@@ -137,5 +168,10 @@ with right:
     res = q("results", theme, None)
     if sector:
         res = res[res["sector"] == sector]
-    st.subheader(f"Concrete results ({len(res)})")
-    st.dataframe(res[["period", "sector", "title", "description"]], hide_index=True, key="themes_results")
+    st.subheader(t("themes.results", n=len(res)))
+    st.dataframe(
+        res[["period", "sector", "title", "description"]],
+        hide_index=True,
+        key="themes_results",
+        column_config=column_labels(["period", "sector", "title", "description"]),
+    )

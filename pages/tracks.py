@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, q, show_chart, status_text
+from pages.common import as_of_text, figure, filters, md, q, show_chart, status_text, t
 
 f = filters()
 period = f["period"]
-st.title(f"Tracks · {period or 'no data'}")
+st.title(t("tracks.title", period=period or t("common.no_data")))
 if not period:
-    st.info("No report has been loaded yet.")
+    st.info(t("common.no_report_yet"))
     st.stop()
 sel = {"track": f["track"], "sector": f["sector"], "theme": f["theme"]}
 as_of = as_of_text()
@@ -21,12 +21,13 @@ for col, tr in zip(st.columns(max(1, len(tracks))), tracks.itertuples(), strict=
     with col, st.container(border=True):
         mine = ts[ts["track"] == tr.code]
         good = int(mine["computed_status"].isin(["on_track", "completed"]).sum())
-        st.subheader(tr.name)
-        st.markdown(f"**Reviewed by:** {tr.body_name or 'the web platform for PP resolutions'}")
+        st.subheader(md(tr.name))
+        body = tr.body_name if isinstance(tr.body_name, str) and tr.body_name else t("tracks.web_platform")
+        st.markdown(t("tracks.reviewed_by", body=body))
         st.caption(tr.review)
-        st.metric("Themes on track or completed", f"{good} of {len(mine)}")
-        lines = [f"- {status_text(r.computed_status)} · {r.theme_name}" for r in mine.itertuples()]
-        st.markdown("\n".join(lines) or "No theme in this selection.")
+        st.metric(t("tracks.good"), t("common.n_of_m", n=good, m=len(mine)))
+        lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}" for r in mine.itertuples()]
+        st.markdown("\n".join(lines) or t("themes.none"))
 
 left, right = st.columns(2)
 with left:

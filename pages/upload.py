@@ -19,11 +19,11 @@ from etl.reference import Reference
 from etl.template import template_bytes
 from etl.validate import Issue, Validation
 from isc import auth
-from isc import status as rule
+from isc.charts import status_label
 from isc.db import connection, uploads
 from isc.periods import Period
 from pages import identity as ident
-from pages.common import filters
+from pages.common import filters, lang, t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,20 +81,28 @@ def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Ch
 
 
 def _issue_table(issues: list[Issue], kind: str) -> pd.DataFrame:
-    """kind names the problem column: "Error" or "Warning"."""
+    """kind names the problem column: t("upload.error") or t("upload.warning")."""
+    cols = [t("upload.col_sheet"), t("upload.col_cell"), t("upload.col_value"), t("upload.col_expected"), kind,
+            t("upload.col_fix")]  # fmt: skip
     return pd.DataFrame(
         [
-            {
-                "Sheet": i.sheet,
-                "Cell": i.cell or (f"row {i.row}" if i.row else ""),
-                "Value": i.value,
-                "Expected": i.expected,
-                kind: i.message,
-                "How to fix": i.fix,
-            }
+            dict(
+                zip(
+                    cols,
+                    [
+                        i.sheet,
+                        i.cell or (t("upload.row", row=i.row) if i.row else ""),
+                        i.value,
+                        i.expected,
+                        i.message,
+                        i.fix,
+                    ],
+                    strict=True,
+                )
+            )
             for i in issues
         ],
-        columns=["Sheet", "Cell", "Value", "Expected", kind, "How to fix"],
+        columns=cols,
     )
 
 
@@ -107,18 +115,19 @@ def _show(v) -> str:
 
 
 def _changes_table(changes: list[preview.Change], id_label: str, name_label: str) -> pd.DataFrame:
+    field, before, after = t("upload.col_field"), t("upload.col_before"), t("upload.col_after")
     return pd.DataFrame(
         [
             {
                 id_label: c.ref,
                 name_label: c.label,
-                "Field": c.field,
-                "Before": _show(c.old),
-                "After": _show(c.new),
+                field: c.field,
+                before: _show(c.old),
+                after: _show(c.new),
             }
             for c in changes
         ],
-        columns=[id_label, name_label, "Field", "Before", "After"],
+        columns=[id_label, name_label, field, before, after],
     )
 
 
@@ -132,12 +141,12 @@ def _rows_table(rows: list[dict], keys: dict[str, str]) -> pd.DataFrame:
 
 
 def template_section(ref: Reference, who: auth.Identity) -> None:
-    st.subheader("1. Download a pre-filled template")
+    st.subheader(t("upload.step1"))
     shared = filters()
     themes = [t for t in ref.reportable_themes if who.is_admin or "*" in who.themes or t in who.themes]
     sectors = [s for s in ref.sector_codes if who.is_admin or "*" in who.sectors or s in who.sectors]
     if not themes or not sectors:
-        st.info(f"You may upload {who.scope()}.")
+        st.info(t("upload.you_may", scope=ident.scope_text(who)))
         return
     now = Period.containing(dt.date.today())
     periods = [now]
@@ -147,30 +156,24 @@ def template_section(ref: Reference, who: auth.Identity) -> None:
     default_period = shared.get("period") if shared.get("period") in periods else str(now.previous())
     c1, c2, c3 = st.columns([3, 1, 1])
     theme = c1.selectbox(
-        "Theme", themes, key="tpl_theme",
+        t("filter.theme"), themes, key="tpl_theme",
         index=themes.index(shared["theme"]) if shared.get("theme") in themes else 0,
         format_func=lambda c: f"{c} - {ref.reportable_themes[c]}",
     )  # fmt: skip
-    period = c2.selectbox("Period", periods, key="tpl_period", index=periods.index(default_period))
+    period = c2.selectbox(t("filter.period"), periods, key="tpl_period", index=periods.index(default_period))
     sector = c3.selectbox(
-        "Reporting sector",
+        t("upload.reporting_sector"),
         sectors,
         key="tpl_sector",
         index=sectors.index(shared["sector"]) if shared.get("sector") in sectors else 0,
     )
     data, source = _template(theme, period, sector, connection.fingerprint())
     if source:
-        st.caption(
-            f"Pre-filled with the activities and indicators of the {source} report (actual values "
-            "as last reported): update the values, add or remove rows, and upload."
-        )
+        st.caption(t("upload.prefilled", source=source))
     else:
-        st.caption(
-            "No earlier report of this theme for this sector: the template is blank, with the "
-            "reference lists as dropdowns."
-        )
+        st.caption(t("upload.blank"))
     st.download_button(
-        "Download the template", data, file_name=f"ISC_{theme}_{period}_{sector}.xlsx", mime=XLSX,
+        t("upload.download_template"), data, file_name=f"ISC_{theme}_{period}_{sector}.xlsx", mime=XLSX,
         icon=":material/download:", key="tpl_download",
     )  # fmt: skip
 
@@ -192,13 +195,13 @@ def _process(files, ref: Reference, who: auth.Identity) -> list[tuple[str, Check
         if key not in cache:
             todo.append((key, f.name, data))
     if todo:
-        with st.status(f"Checking {len(todo)} file(s)...", expanded=True) as box:
+        with st.status(t("upload.checking_n", n=len(todo)), expanded=True) as box:
             bar = st.progress(0.0)
             for n, (key, name, data) in enumerate(todo, start=1):
-                st.write(f"Checking {md(name)}")
+                st.write(t("upload.checking", name=md(name)))
                 cache[key] = check_file(name, data, ref, who)
-                bar.progress(n / len(todo), text=f"{n} of {len(todo)} checked")
-            box.update(label=f"Checked {len(todo)} file(s)", state="complete", expanded=False)
+                bar.progress(n / len(todo), text=t("upload.n_checked", n=n, m=len(todo)))
+            box.update(label=t("upload.checked_n", n=len(todo)), state="complete", expanded=False)
     return [(k, cache[k]) for k in out]
 
 
@@ -206,88 +209,87 @@ def _validation_report(c: Checked, tag: str) -> None:
     v = c.validation
     errors, warnings = v.errors, v.warnings
     if errors:
-        st.error(
-            f"**{len(errors)} error(s)**: this file cannot be loaded until they are fixed. "
-            f"{len(warnings)} warning(s).",
-            icon=":material/error:",
-        )
-        st.markdown("**Errors** (must be fixed)")
-        st.dataframe(_issue_table(errors, "Error"), hide_index=True, width="stretch", key=f"errors_{tag}")
-    elif warnings:
-        st.success(
-            f"No errors. {len(warnings)} warning(s): values that were read and normalised; "
-            "the file can be loaded as it is.",
-            icon=":material/check_circle:",
-        )
-    else:
-        st.success("No errors and no warnings.", icon=":material/check_circle:")
-    if warnings:
-        st.markdown("**Warnings** (the file loads; check that each value was read as you meant)")
+        st.error(t("upload.errors_summary", errors=len(errors), warnings=len(warnings)), icon=":material/error:")
+        st.markdown(t("upload.errors_title"))
         st.dataframe(
-            _issue_table(warnings, "Warning"), hide_index=True, width="stretch", key=f"warnings_{tag}"
+            _issue_table(errors, t("upload.error")), hide_index=True, width="stretch", key=f"errors_{tag}"
+        )
+    elif warnings:
+        st.success(t("upload.warnings_only", warnings=len(warnings)), icon=":material/check_circle:")
+    else:
+        st.success(t("upload.clean"), icon=":material/check_circle:")
+    if warnings:
+        st.markdown(t("upload.warnings_title"))
+        st.dataframe(
+            _issue_table(warnings, t("upload.warning")), hide_index=True, width="stretch", key=f"warnings_{tag}"
         )
     if c.annotated:
         stem = c.name.rsplit(".", 1)[0]
         st.download_button(
-            "Download your file with the problems marked", c.annotated, file_name=f"{stem}_checked.xlsx",
+            t("upload.download_marked"), c.annotated, file_name=f"{stem}_checked.xlsx",
             mime=XLSX, icon=":material/download:", key=f"annotated_{tag}",
-            help="Errors in red, warnings in amber, a comment on each cell, and a first sheet "
-                 "'Problems' listing them all.",
+            help=t("upload.download_marked_help"),
         )  # fmt: skip
 
 
 def _preview_section(c: Checked, tag: str) -> None:
     p = c.preview
-    st.markdown("**What loading this file changes**")
+    st.markdown(t("upload.changes_title"))
     if c.live:
         st.caption(
-            f"Compared with upload #{c.live.upload_id} ({md(c.live.file_name)}, by {md(c.live.uploaded_by)}, "
-            f"{c.live.uploaded_at:%Y-%m-%d %H:%M}), the report loaded now for {' '.join(p.key)}."
+            t(
+                "upload.compared_with",
+                id=c.live.upload_id,
+                file=md(c.live.file_name),
+                by=md(c.live.uploaded_by),
+                when=f"{c.live.uploaded_at:%Y-%m-%d %H:%M}",
+                report=" ".join(p.key),
+            )
         )
     for line in p.summary():
         st.markdown(f"- {line}")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
-        "Computed status",
-        rule.LABELS[p.status_new],
-        delta=f"was {rule.LABELS[p.status_old]}" if p.status_changed else None,
+        t("themes.computed_status"),
+        status_label(p.status_new, lang()),
+        delta=t("upload.was", status=status_label(p.status_old, lang())) if p.status_changed else None,
         delta_color="off",
     )
-    m2.metric("New activities", len(p.activities_new))
-    m3.metric("Changed activities", len(p.activities_changed))
-    m4.metric("Removed activities", len(p.activities_removed))
+    m2.metric(t("upload.new_activities"), len(p.activities_new))
+    m3.metric(t("upload.changed_activities"), len(p.activities_changed))
+    m4.metric(t("upload.removed_activities"), len(p.activities_removed))
+    act_id, title = t("upload.col_activity_id"), t("upload.col_title")
     act_cols = {
-        "activity_id": "Activity ID",
-        "title": "Title",
-        "status": "Status",
-        "percent_complete": "Percent complete",
+        "activity_id": act_id,
+        "title": title,
+        "status": t("col.status"),
+        "percent_complete": t("upload.col_percent"),
     }
     if p.activities_new and not p.is_new_report:
-        st.markdown("New activities")
+        st.markdown(t("upload.new_activities"))
         st.dataframe(_rows_table(p.activities_new, act_cols), hide_index=True, key=f"p_an_{tag}")
     if p.activity_changes:
-        st.markdown("Changed activities")
-        st.dataframe(
-            _changes_table(p.activity_changes, "Activity ID", "Title"), hide_index=True, key=f"p_ac_{tag}"
-        )
+        st.markdown(t("upload.changed_activities"))
+        st.dataframe(_changes_table(p.activity_changes, act_id, title), hide_index=True, key=f"p_ac_{tag}")
     if p.activities_removed:
-        st.markdown("Removed activities (not in this file; they will no longer be reported)")
+        st.markdown(t("upload.removed_activities_note"))
         st.dataframe(_rows_table(p.activities_removed, act_cols), hide_index=True, key=f"p_ar_{tag}")
+    ind_id, name = t("upload.col_indicator_id"), t("upload.col_name")
     if p.indicator_changes:
-        st.markdown("Indicator values")
-        st.dataframe(
-            _changes_table(p.indicator_changes, "Indicator ID", "Name"), hide_index=True, key=f"p_ic_{tag}"
-        )
-    ind_cols = {"indicator_id": "Indicator ID", "name": "Name", "actual": "Actual", "target": "Target"}
+        st.markdown(t("upload.indicator_values"))
+        st.dataframe(_changes_table(p.indicator_changes, ind_id, name), hide_index=True, key=f"p_ic_{tag}")
+    ind_cols = {"indicator_id": ind_id, "name": name, "actual": t("upload.col_actual"), "target": t("upload.col_target")}
     if p.indicators_new and not p.is_new_report:
-        st.markdown("New indicators")
+        st.markdown(t("upload.new_indicators"))
         st.dataframe(_rows_table(p.indicators_new, ind_cols), hide_index=True, key=f"p_in_{tag}")
     if p.indicators_removed:
-        st.markdown("Removed indicators")
+        st.markdown(t("upload.removed_indicators"))
         st.dataframe(_rows_table(p.indicators_removed, ind_cols), hide_index=True, key=f"p_ir_{tag}")
     if p.header_changes:
-        st.markdown("Report")
-        st.dataframe(_changes_table(p.header_changes, "ID", "Part"), hide_index=True, key=f"p_h_{tag}")
+        st.markdown(t("upload.report"))
+        st.dataframe(
+            _changes_table(p.header_changes, t("upload.col_id"), t("upload.col_part")), hide_index=True, key=f"p_h_{tag}"
+        )
 
 
 def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
@@ -301,7 +303,7 @@ def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
             c.name,
             c.sha256,
             "conflict",
-            "not loaded: the database stayed busy (another load was running); press Load again in a moment",
+            t("upload.busy"),
         )
     st.session_state.setdefault("upload_outcomes", {})[key] = outcome
     if outcome.outcome == "conflict":  # check again against the report that is live now
@@ -311,13 +313,17 @@ def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
 def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identity) -> None:
     with st.container(border=True, key=f"upload_file_{n}"):
         st.markdown(f"#### {md(c.name)}")
-        st.caption(f"sha256 {c.sha256} · {len(c.data):,} bytes")
+        st.caption(t("upload.file_caption", sha=c.sha256, size=f"{len(c.data):,}"))
         outcome = st.session_state.get("upload_outcomes", {}).get(key)
         if outcome is not None and outcome.outcome in ("loaded", "unchanged"):
-            st.success(f"{outcome.outcome.capitalize()}: {md(outcome.message)}.", icon=":material/task_alt:")
+            done = t("upload.outcome_loaded") if outcome.outcome == "loaded" else t("upload.outcome_unchanged")
+            st.success(
+                f"{done}: {md(outcome.message)}.",
+                icon=":material/task_alt:",
+            )
             st.page_link(
                 "pages/history.py",
-                label="See it in the upload history (download, undo)",
+                label=t("upload.see_history"),
                 icon=":material/history:",
             )
             return
@@ -327,16 +333,15 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
         if not c.validation.ok:
             return
         if c.refusal:
-            st.error(md(c.refusal), icon=":material/block:")
+            theme, _, sector = c.validation.report.key
+            st.error(md(ident.refusal_text(who, theme, sector)), icon=":material/block:")
             return
         if c.unchanged:
-            st.info(
-                f"This exact file is already loaded (upload #{c.live.upload_id}); there is nothing to load."
-            )
+            st.info(t("upload.already_loaded", id=c.live.upload_id))
             return
         _preview_section(c, str(n))
         st.button(
-            f"Load {md(c.name)}",
+            t("upload.load", name=md(c.name)),
             key=f"load_{n}",
             type="primary",
             icon=":material/upload:",
@@ -346,33 +351,29 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
 
 
 def upload_section(ref: Reference, who: auth.Identity) -> None:
-    st.subheader("2. Upload your workbooks")
+    st.subheader(t("upload.step2"))
     if not who.may_upload_anything:
-        st.info(f"You may upload {who.scope()}.")
+        st.info(t("upload.you_may", scope=ident.scope_text(who)))
         return
     files = st.file_uploader(
-        "Theme report workbooks (.xlsx); several at once if you like", type=["xlsx"],
+        t("upload.uploader"), type=["xlsx"],
         accept_multiple_files=True, key="upload_files",
-        help="Every problem in every file is listed at once. Nothing is loaded before you press Load.",
+        help=t("upload.uploader_help"),
     )  # fmt: skip
     if not files:
-        st.caption(
-            "Each file is checked in full: every error and warning is listed, and you can download "
-            "your file with the faulty cells highlighted. Then you see what the file changes, and "
-            "load it with the Load button."
-        )
+        st.caption(t("upload.how"))
         return
     checked = _process(files, ref, who)
-    st.subheader("3. Check and load")
+    st.subheader(t("upload.step3"))
     ok = sum(1 for _, c in checked if c.validation.ok and not c.refusal)
-    st.caption(f"{len(checked)} file(s): {ok} can be loaded, {len(checked) - ok} cannot.")
+    st.caption(t("upload.files_summary", n=len(checked), ok=ok, not_ok=len(checked) - ok))
     for n, (key, c) in enumerate(checked):
         file_section(n, key, c, ref, who)
     done = st.session_state.get("upload_outcomes", {})
     ready = [(key, c) for key, c in checked if _loadable(c) and getattr(done.get(key), "outcome", None)
              not in ("loaded", "unchanged")]  # fmt: skip
     if len(ready) > 1:
-        st.button(f"Load all {len(ready)} files that can be loaded", key="load_all", icon=":material/upload:",
+        st.button(t("upload.load_all", n=len(ready)), key="load_all", icon=":material/upload:",
                   on_click=_load_all, args=(ready, ref, who))  # fmt: skip
 
 
@@ -386,7 +387,7 @@ def _load_all(ready: list[tuple[str, Checked]], ref: Reference, who: auth.Identi
 
 
 def main() -> None:
-    st.title("Upload theme reports")
+    st.title(t("upload.title"))
     who = ident.current()
     ident.banner(who)
     ref = Reference.load()

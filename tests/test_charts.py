@@ -23,7 +23,8 @@ def _common(fig, title_part: str):
 
 
 def test_status_colours_are_distinct_okabe_ito_and_labelled():
-    assert charts.STATUS_COLORS["completed"] == "#0072B2"
+    # Okabe-Ito hues; completed and at risk adjusted for contrast (tests/test_contrast.py)
+    assert charts.STATUS_COLORS["completed"] == "#2A84C6"
     assert charts.STATUS_COLORS["off_track"] == "#D55E00"
     assert len(set(charts.STATUS_COLORS.values())) == 5
     assert len(set(charts.STATUS_SYMBOLS.values())) == 5

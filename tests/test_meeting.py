@@ -107,7 +107,7 @@ def test_schema_migration_adds_the_coordination_tables(tmp_path):
     mid = coordination.start_meeting("ISCG", "2025-Q1", db=path)
     assert coordination.meetings(path)["id"].tolist() == [mid]
     with connection.read(path) as c:
-        assert schema.current_version(c) == schema.SCHEMA_VERSION == 2
+        assert schema.current_version(c) == schema.SCHEMA_VERSION == 3
 
 
 def test_agenda_puts_off_track_and_changed_themes_first():
@@ -236,7 +236,7 @@ def test_completeness_page(demo_db):
     assert metrics["On time"] + metrics["Late"] + metrics["Missing"] + metrics["Not yet due"] == expected
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     colours = {t["name"]: t["marker"]["color"] for t in spec["data"]}
-    assert colours == {"On time": "#009E73", "Late": "#E69F00", "Missing": "#D55E00"}
+    assert colours == {"On time": "#009E73", "Late": "#B87A00", "Missing": "#D55E00"}  # >= 3:1 on white
     overdue = _frame(at, "days_overdue")
     assert len(overdue) == metrics["Missing"] and overdue["email"].str.contains("@").all()
     assert "ITU-D" in set(overdue["sector"])  # the demo's late Sector this quarter

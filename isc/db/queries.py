@@ -606,3 +606,33 @@ def resolution_coverage(
         {"v": _v(version, db), "p": period} | _filters(track, None, theme),
         db,
     )
+
+
+def localised_names(lang: str, db: Db = None) -> pd.DataFrame:
+    """Display text of sectors, bodies, tracks and themes in a language (the reference data's
+    name_<lang> and review_<lang> columns): tbl, code, field ('name' or 'review'), name_en (the
+    English `name`) and text. Empty when the reference data has no column for that language."""
+    return _df(
+        """SELECT n.tbl, n.code, n.field, coalesce(s.name, b.name, t.name, h.name) AS name_en, n.text
+           FROM ref_text n
+           LEFT JOIN sector s ON n.tbl = 'sector' AND s.code = n.code
+           LEFT JOIN body b ON n.tbl = 'body' AND b.code = n.code
+           LEFT JOIN track t ON n.tbl = 'track' AND t.code = n.code
+           LEFT JOIN theme h ON n.tbl = 'theme' AND h.code = n.code
+           WHERE n.lang = ?""",
+        [lang],
+        db=db,
+    )
+
+
+def data_versions(db: Db = None) -> pd.DataFrame:
+    """Every data version, newest first: when it was made and by which load or undo.
+
+    An export names its data version; listing them lets a user rebuild an old export exactly."""
+    return _df(
+        """SELECT e.seq AS version, e.happened_at, e.action, e.upload_id, e.actor,
+                  u.theme, u.period, u.sector, u.file_name
+           FROM event e LEFT JOIN upload u ON u.id = e.upload_id
+           ORDER BY e.seq DESC""",
+        db=db,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -82,7 +82,15 @@ CREATE TABLE overlap_review (key_a VARCHAR NOT NULL, key_b VARCHAR NOT NULL, ver
     score DOUBLE, period VARCHAR, reviewer VARCHAR, reviewed_at TIMESTAMP, PRIMARY KEY (key_a, key_b));
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# Localised reference text (issue 8): one row per name_<lang> (or review_<lang>) cell of sectors,
+# bodies, tracks and themes in data/reference/, so that a new language needs a CSV column, not a
+# schema change.
+_V3 = """
+CREATE TABLE ref_text (tbl VARCHAR NOT NULL, code VARCHAR NOT NULL, field VARCHAR NOT NULL, lang VARCHAR NOT NULL,
+    text VARCHAR NOT NULL, PRIMARY KEY (tbl, code, field, lang));
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from operator import methodcaller
 
@@ -28,6 +29,10 @@ REFERENCE_TABLES = {
     "app_user": ("users", ["email", "role", "themes", "sectors", "note"]),
 }
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "": None}
+# Tables whose rows have a display text that may be translated: a `name_<lang>` (or, for tracks,
+# `review_<lang>`) column in the CSV, e.g. name_fr or name_ar, goes to ref_text, whatever the language.
+LOCALISED_TABLES = ("sector", "body", "track", "theme")
+_LOCALISED_COLUMN = re.compile(r"^(name|review)_([a-z]{2,3}(?:-[A-Za-z]{2,4})?)$")
 
 
 def _cell(value: str | None, column: str):
@@ -57,6 +62,17 @@ def replace_reference(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dic
             con.executemany(f"INSERT INTO {table} VALUES ({placeholders})",
                             frame.itertuples(index=False, name=None))
         counts[table] = len(records)
+    texts = []
+    for table in LOCALISED_TABLES:
+        for row in tables[REFERENCE_TABLES[table][0]]:
+            for column, value in row.items():
+                m = _LOCALISED_COLUMN.match(column or "")
+                if m and value and row.get("code"):
+                    texts.append((table, row["code"], m[1], m[2], value))
+    con.execute("DELETE FROM ref_text")
+    if texts:
+        con.executemany("INSERT OR REPLACE INTO ref_text VALUES (?, ?, ?, ?, ?)", texts)
+    counts["ref_text"] = len(texts)
     return counts
 
 

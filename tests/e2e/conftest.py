@@ -52,6 +52,7 @@ PAGES = {
     "upload": "upload",
     "history": "history",
     "home": "home",
+    "export": "export",
 }
 MONITOR_PAGES = ("overview", "themes", "tracks", "sectors", "resolutions")
 
