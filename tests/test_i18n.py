@@ -236,3 +236,26 @@ def test_rtl_language_sets_the_direction_without_code_change(demo_db, arabic):
     assert "direction: rtl" in html
     assert at.sidebar.selectbox[1].label == "الفترة"  # translated key
     assert at.header[0].value.startswith("Overview · ")  # missing key: English
+
+
+def test_schema_3_migrates_an_older_database_and_loads_the_localised_names(tmp_path):
+    """A version-2 database gains ref_text on `python -m etl init`; every name_<lang> and
+    review_<lang> cell of the reference CSVs lands there."""
+    import duckdb
+
+    from etl.load import init_db
+    from isc.db import connection, schema
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    for version in (1, 2):
+        con.execute(schema.MIGRATIONS[version])
+    con.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    con.close()
+    init_db(path)
+    with connection.read(path) as c:
+        assert schema.current_version(c) == 3
+        rows = c.execute("SELECT tbl, field, count(*) FROM ref_text WHERE lang = 'fr' GROUP BY ALL").fetchall()
+    counts = {(tbl, field): n for tbl, field, n in rows}
+    assert counts[("theme", "name")] >= 27 and counts[("track", "name")] == 4
+    assert counts[("track", "review")] == 4 and counts[("sector", "name")] >= 4 and counts[("body", "name")] == 5

@@ -57,6 +57,27 @@ def test_no_serious_or_critical_axe_violation(server, page, axe, name):
     assert not blocking, f"{name}: serious or critical accessibility violations:\n" + describe(name, blocking)
 
 
+# The French interface on the pages with the most text (axe's valid-lang and html-has-lang look
+# at the document language, which the app sets to the interface language).
+FRENCH = ("overview", "themes", "completeness", "upload")
+
+
+@pytest.mark.parametrize("name", FRENCH)
+def test_no_serious_or_critical_axe_violation_in_french(server, page, axe, name):
+    open_page(page, server.url, PAGES[name], "lang=fr")
+    if name in MONITOR_PAGES:
+        page.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=30_000)
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    results = axe.run(page, options=OPTIONS)
+    violations = results.response["violations"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}_fr.json").write_text(json.dumps(violations, indent=1))
+    if violations:
+        print("\n" + describe(f"{name} (fr)", violations))
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    assert not blocking, f"{name} (fr): serious or critical accessibility violations:\n" + describe(name, blocking)
+
+
 def test_axe_detects_a_violation(server, page, axe):
     """The audit is live: an image without alt text injected into the page is reported."""
     open_page(page, server.url, PAGES["home"])
