@@ -350,3 +350,22 @@ def test_load_all_loads_every_valid_file_one_by_one(demo_db):
     assert queries.data_version() == version + 2
     assert uploads.history()["file_name"].head(2).tolist() == ["d.xlsx", "t.xlsx"]
     assert not [b for b in at.button if b.label.startswith("Load")]
+
+
+def test_every_hostile_file_is_rejected_on_the_page_too_and_nothing_changes(demo_db):
+    """The second front door of the hostile corpus: every file that the CLI rejects is refused
+    on the Upload page, with the same message, no Load button, and the database unchanged."""
+    from tests import hostile_corpus
+    from tests.test_hostile_corpus import _dump
+
+    bad = [c for c in hostile_corpus.build(REF) if c.expect == "error"]
+    before = _dump(demo_db)
+    at = upload(app(), *[(f"{c.name}.xlsx", c.data) for c in bad])
+    assert f"{len(bad)} file(s): 0 can be loaded, {len(bad)} cannot." in texts(at.caption)
+    assert sum("error(s)" in e for e in texts(at.error)) == len(bad)
+    assert not [b.label for b in at.button if b.label.startswith("Load")]
+    tables = [d.value for d in at.dataframe if "Error" in d.value.columns]
+    assert len(tables) == len(bad)
+    for case, table in zip(bad, tables, strict=True):
+        assert any(case.mentions.lower() in str(m).lower() for m in table.iloc[:, 4]), (case.name, table)
+    assert _dump(demo_db) == before
