@@ -80,3 +80,20 @@ def test_upload_through_the_page_in_chromium(server, page, tmp_path):
     page.get_by_text(f"Upload #{upload_id} undone").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     shoot(page, "upload_history_undone")
+
+
+def test_a_file_over_the_configured_size_limit_is_refused_before_upload(server, page, tmp_path):
+    """.streamlit/config.toml sets server.maxUploadSize (MB); the widget refuses a larger file."""
+    import tomllib
+
+    from tests.e2e.conftest import ROOT
+
+    limit_mb = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    big = tmp_path / "huge.xlsx"
+    big.write_bytes(b"\0" * ((limit_mb + 1) * 1024 * 1024))
+    open_page(page, server.url, "upload")
+    page.locator(FILE_INPUT).set_input_files(str(big))
+    page.get_by_text(re.compile(rf"File must be {limit_mb}(\.0)?\s?MB or smaller")).wait_for(timeout=20_000)
+    wait_idle(page)
+    assert page.get_by_role("button", name="Load huge.xlsx").count() == 0
+    assert page.get_by_text("1 file(s)").count() == 0
