@@ -10,7 +10,7 @@ from isc import completeness as comp
 from isc import coordination_charts as charts
 from isc.db import connection, coordination
 from isc.periods import Period
-from pages.common import as_of_caption, column_labels, filters, lang, localise, t
+from pages.common import as_of_caption, column_labels, filters, lang, localise, show_chart, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -66,19 +66,21 @@ for col, s in zip(cols, comp.ORDER, strict=True):
 
 left, right = st.columns(2)
 sector_rates = comp.rates(this, "sector")
-left.plotly_chart(
-    charts.completeness_bars(sector_rates, "sector", t("completeness.by_sector", period=period), lang=lang()),
-    width="stretch",
-    key="chart_sector",
-)
+with left:
+    show_chart(
+        charts.completeness_bars(sector_rates, "sector", t("completeness.by_sector", period=period), lang=lang()),
+        sector_rates,
+        "completeness_sector",
+    )
 track_rates = comp.rates(this, "track_name")
-right.plotly_chart(
-    charts.completeness_bars(track_rates, "track_name", t("completeness.by_track", period=period), lang=lang()),
-    width="stretch",
-    key="chart_track",
-)
+with right:
+    show_chart(
+        charts.completeness_bars(track_rates, "track_name", t("completeness.by_track", period=period), lang=lang()),
+        track_rates,
+        "completeness_track",
+    )
 time_rates = comp.rates(table, "period")
-st.plotly_chart(charts.rates_over_time(time_rates, lang=lang()), width="stretch", key="chart_time")
+show_chart(charts.rates_over_time(time_rates, lang=lang()), time_rates, "completeness_time")
 
 worst = sector_rates[sector_rates["expected"] > 0].sort_values(["on_time_rate", "completeness"]).head(1)
 if not worst.empty:

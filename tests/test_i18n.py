@@ -195,7 +195,7 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     assert any(t.startswith("Statut par thème et par Secteur") for t in titles), titles
     heat = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Statut par thème"))
     assert "Espace" in heat["data"][0]["y"]  # theme names from the reference data's name_fr column
-    assert "✕ Hors traj." in {c for row in heat["data"][0]["text"] for c in row}
+    assert "✕ Hors" in {c for row in heat["data"][0]["text"] for c in row}
     assert heat["layout"]["xaxis"]["title"]["text"] == "Secteur (rapport)"
     assert all("Données au" in a["text"] for f in figures(at) for a in f["layout"]["annotations"][-1:])
     assert {m.label for m in at.metric} == {charts.status_text(s, "fr") for s in charts.STATUS_ORDER}
