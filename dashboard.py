@@ -125,7 +125,7 @@ pages = {
         st.Page("pages/upload.py", title=t("nav.upload"), icon=":material/upload_file:"),
         st.Page("pages/history.py", title=t("nav.history"), icon=":material/history:"),
         st.Page("pages/home.py", title=t("nav.home"), icon=":material/info:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
+        st.Page("pages/export.py", title=t("nav.export"), icon=":material/download:"),
     ],
 }
 

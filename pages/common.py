@@ -17,12 +17,12 @@ from isc.db import connection, queries
 FILTER_KEYS = ("period", "track", "sector", "theme")
 
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~$#])")
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|~$])")
 
 
 def md(text) -> str:
     """Text from outside (uploaded titles, names from reference data, file names) made inert for
-    st.markdown and titles: no links, images, HTML, emphasis, code or maths can be smuggled in."""
+    st.markdown and titles: no links, images, HTML, code or maths can be smuggled in."""
     return _MARKDOWN.sub(r"\\\1", str(text))
 
 
@@ -194,8 +194,8 @@ def chart_export(fig, df, key: str, number: int) -> None:
          lambda: export.table_xlsx(df, f"Figure {number}", source)),
         ("CSV", "csv", "text/csv", lambda: export.table_csv(df)),
     ]  # fmt: skip
-    with st.popover("Export", icon=":material/download:", help=f"Figure {number}: image or data"):
-        st.caption(f"Figure {number}. {title}. PNG: 16 cm wide at 300 dpi; {source}")
+    with st.popover(t("export.menu"), icon=":material/download:", help=t("export.menu_help", number=number)):
+        st.caption(t("export.menu_caption", number=number, title=title, source=source))
         for row in (files[:3], files[3:]):  # images, then data
             with st.container(horizontal=True):
                 for label, ext, mime, data in row:

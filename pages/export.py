@@ -11,21 +11,17 @@ import zipfile
 
 import streamlit as st
 
-from isc import pack
+from isc import i18n, pack
 from isc.db import connection
-from pages.common import filters, q
+from pages.common import filters, lang, q, t
 
 f = filters()
-st.header("Export for Council documents", anchor=False)
+st.header(t("export.title"), anchor=False)
 periods = q("periods")[::-1]
 if not periods:
-    st.info("No report has been loaded yet: there is nothing to export.")
+    st.info(t("export.nothing"))
     st.stop()
-st.caption(
-    "Figures are 16 cm wide at 300 dpi, numbered, with a caption and a source line naming the data "
-    "version. The zip holds every figure as PNG and SVG, its data as CSV and Excel, and a manifest "
-    "to rebuild the same pack later."
-)
+st.caption(t("export.caption"))
 
 themes = q("themes")
 tracks = q("tracks")
@@ -38,24 +34,26 @@ version_list = versions["version"].astype(int).tolist()
 def version_label(v: int | None) -> str:
     """None is "the latest at build time", so a page left open never builds a stale version."""
     if v is None:
-        return f"Latest (now v{version_list[0]})" if version_list else "Latest"
+        return t("export.latest_now", version=version_list[0]) if version_list else t("export.latest")
     row = versions[versions["version"] == v].iloc[0]
     what = " ".join(str(x) for x in (row["theme"], row["period"], row["sector"]) if isinstance(x, str))
     return f"v{v} · {row['happened_at']:%Y-%m-%d %H:%M} · {row['action']} {what}".strip()
 
 
-with st.expander("Rebuild an earlier pack from its manifest", icon=":material/history:"):
-    sent = st.file_uploader("A pack's .zip or its manifest.json", type=["zip", "json"], key="export_manifest")
+with st.expander(t("export.rebuild"), icon=":material/history:"):
+    sent = st.file_uploader(t("export.manifest_file"), type=["zip", "json"], key="export_manifest")
     if sent is not None:
         try:
             raw = sent.getvalue()
             manifest = pack.read_manifest(raw) if zipfile.is_zipfile(io.BytesIO(raw)) else json.loads(raw)
             args = pack.rebuild_args(manifest)
         except (KeyError, ValueError, zipfile.BadZipFile) as e:
-            st.error(f"This is not a pack manifest: {e}")
+            st.error(t("export.not_manifest", error=e))
         else:
-            st.write(f"Data version {args['version']}, period {args['period']}, {len(manifest['charts'])} figures.")
-            if st.button("Use these settings", key="export_use_manifest"):
+            st.write(
+                t("export.manifest_summary", version=args["version"], period=args["period"], n=len(manifest["charts"]))
+            )
+            if st.button(t("export.use_settings"), key="export_use_manifest"):
                 st.session_state.update(
                     export_period=args["period"],
                     export_version=args["version"],
@@ -78,32 +76,32 @@ for k, v in defaults.items():
 with st.form("export_form", border=True):
     left, right = st.columns(2)
     with left:
-        st.selectbox("Period", periods, key="export_period")
+        st.selectbox(t("filter.period"), periods, key="export_period")
         st.multiselect(
-            "Tracks", list(track_names), key="export_tracks", format_func=lambda c: track_names.get(c, c),
-            placeholder="All tracks",
+            t("nav.tracks"), list(track_names), key="export_tracks", format_func=lambda c: track_names.get(c, c),
+            placeholder=t("filter.all_tracks"),
         )
         st.multiselect(
-            "Themes", list(theme_names), key="export_themes", format_func=lambda c: theme_names.get(c, c),
-            placeholder="All themes", help="Status history and indicator charts are made for each theme chosen here.",
+            t("nav.themes"), list(theme_names), key="export_themes", format_func=lambda c: theme_names.get(c, c),
+            placeholder=t("filter.all_themes"), help=t("export.themes_help"),
         )
     with right:
         st.multiselect(
-            "Charts", list(pack.CATALOGUE), key="export_charts",
-            format_func=lambda k: pack.CATALOGUE[k].title + (" (per theme)" if pack.CATALOGUE[k].per_theme else ""),
+            t("export.charts"), list(pack.CATALOGUE), key="export_charts",
+            format_func=lambda k: pack.CATALOGUE[k].title + (t("export.per_theme") if pack.CATALOGUE[k].per_theme else ""),
         )
         st.selectbox(
-            "Data version", [None, *version_list], key="export_version", format_func=version_label,
+            t("history.col_version"), [None, *version_list], key="export_version", format_func=version_label,
             placeholder=version_label(None),
-            help="Choose an earlier version to rebuild an old export with the numbers it had then.",
+            help=t("export.version_help"),
         )
-    build = st.form_submit_button("Build the Council pack", type="primary", icon=":material/build:",
+    build = st.form_submit_button(t("export.build"), type="primary", icon=":material/build:",
                                   key="export_build")
 if f["sector"]:
-    st.caption(f"The sidebar's Sector filter ({f['sector']}) does not apply: a pack covers every Sector.")
+    st.caption(t("export.sector_ignored", sector=f["sector"]))
 
 if build:
-    bar = st.progress(0.0, text="Starting")
+    bar = st.progress(0.0, text=t("export.starting"))
     try:
         result = pack.build_pack(
             db=str(connection.db_path()),
@@ -125,12 +123,18 @@ result = st.session_state.get("export_pack")
 if result is not None:
     m = result.manifest
     st.success(
-        f"{len(result.items)} figure{'' if len(result.items) == 1 else 's'}, period {m['period']}, data version {m['version']} "
-        f"(as of {m['as_of'][:10] if m['as_of'] else 'n/a'}); selection: {m['selection']['text']}."
+        t(
+            "export.built",
+            figures=i18n.plural(lang(), "unit.figure", len(result.items)),
+            period=m["period"],
+            version=m["version"],
+            as_of=m["as_of"][:10] if m["as_of"] else "n/a",
+            selection=m["selection"]["text"],
+        )
     )
     for note in result.notes:
         st.warning(note)
-    labels = {"docx": "Word document (.docx)", "pptx": "Slides (.pptx)", "zip": "Figures and data (.zip)"}
+    labels = {"docx": t("export.docx"), "pptx": t("export.pptx"), "zip": t("export.zip")}
     icons = {"docx": ":material/description:", "pptx": ":material/slideshow:", "zip": ":material/folder_zip:"}
     with st.container(horizontal=True):
         for ext, label in labels.items():

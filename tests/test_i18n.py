@@ -40,7 +40,11 @@ def literal_keys() -> dict[str, str]:
                 continue
             arg = node.args[position]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found[arg.value] = str(path.relative_to(ROOT))
+                where = str(path.relative_to(ROOT))
+                if name == "plural":  # plural(lang, "unit.x", n) reads unit.x.one / unit.x.other
+                    found |= {f"{arg.value}.one": where, f"{arg.value}.other": where}
+                else:
+                    found[arg.value] = where
     return found
 
 
@@ -207,7 +211,9 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     assert sidebar[:2] == ["Langue", "Période"]
 
 
-@pytest.mark.parametrize("page", ["themes", "tracks", "sectors", "resolutions", "completeness", "meeting", "home"])
+@pytest.mark.parametrize(
+    "page", ["themes", "tracks", "sectors", "resolutions", "completeness", "meeting", "home", "export"]
+)
 def test_every_page_in_french_has_no_english_labels(demo_db, page):
     at = open_app(page, "fr", "url")
     leftovers = [s for s in shown_labels(at) if s in english_only()]
