@@ -40,14 +40,16 @@ def language_selector() -> None:
     elif st.query_params.get("lang") != code:
         st.query_params["lang"] = code
     # The document's language and direction, for screen readers and the browser (axe: valid-lang).
+    # Drawn in the sidebar: an element in the main area would push every page down by a gap.
     direction = i18n.direction(code)
-    st.html(
-        f"<script>document.documentElement.lang = {code!r}; "
-        f"document.documentElement.dir = {direction!r};</script>",
-        unsafe_allow_javascript=True,
-    )
-    if direction == "rtl":
-        st.html(RTL_CSS)
+    with st.sidebar:
+        st.html(
+            f"<script>document.documentElement.lang = {code!r}; "
+            f"document.documentElement.dir = {direction!r};</script>",
+            unsafe_allow_javascript=True,
+        )
+        if direction == "rtl":
+            st.html(RTL_CSS)
 
 
 choose_language()

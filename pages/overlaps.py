@@ -79,38 +79,28 @@ if len(ents):
 m3.metric(t("overlaps.to_review"), len(flagged))
 m4.metric(t("overlaps.reviewed"), len(reviews))
 
+
+def _activity(col, pair, side: str) -> None:
+    """One side ("a" or "b") of a flagged pair: title, who and when, description."""
+    v = {k: getattr(pair, f"{k}_{side}") for k in ("title", "theme", "lead", "reported_by", "start", "end",
+                                                   "description")}  # fmt: skip
+    col.markdown(
+        f"**{md(v['title'])}**  \n"
+        + t("overlaps.activity", theme=v["theme"], lead=v["lead"], by=md(v["reported_by"]),
+            start=f"{v['start']:%Y-%m-%d}", end=f"{v['end']:%Y-%m-%d}")
+    )  # fmt: skip
+    if v["description"]:
+        col.caption(md(v["description"]))
+
+
 st.subheader(t("overlaps.possible", period=period))
 if flagged.empty:
     st.success(t("overlaps.none_flagged"))
 for i, p in enumerate(flagged.head(25).itertuples(index=False)):
     with st.container(border=True, key=f"pair_{i}"):
         a, b, c = st.columns([5, 5, 2])
-        a.markdown(
-            f"**{md(p.title_a)}**  \n"
-            + t(
-                "overlaps.activity",
-                theme=p.theme_a,
-                lead=p.lead_a,
-                by=p.reported_by_a,
-                start=f"{p.start_a:%Y-%m-%d}",
-                end=f"{p.end_a:%Y-%m-%d}",
-            )
-        )
-        if p.description_a:
-            a.caption(md(p.description_a))
-        b.markdown(
-            f"**{md(p.title_b)}**  \n"
-            + t(
-                "overlaps.activity",
-                theme=p.theme_b,
-                lead=p.lead_b,
-                by=p.reported_by_b,
-                start=f"{p.start_b:%Y-%m-%d}",
-                end=f"{p.end_b:%Y-%m-%d}",
-            )
-        )
-        if p.description_b:
-            b.caption(md(p.description_b))
+        _activity(a, p, "a")
+        _activity(b, p, "b")
         c.metric(t("overlaps.similarity"), f"{p.score:.2f}")
         verdict = c.selectbox(
             t("overlaps.verdict"),

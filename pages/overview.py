@@ -58,7 +58,7 @@ with mid:
     hm = q("theme_sector_matrix", period, **sel)
     sectors = q("sectors")["code"].tolist()
     show_chart(
-        figure("theme_sector_heatmap", hm, as_of, sectors, height=460),
+        figure("theme_sector_heatmap", hm, as_of, sectors, height=450),
         hm,
         "overview_heatmap",
         ["theme_name", "sector", "computed_status", "self_status"],

@@ -10,8 +10,6 @@ without a restart. Measured figures are printed (run with -s to see them).
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,18 +20,12 @@ from pathlib import Path
 import pytest
 
 from tests import workbooks as W
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, wait_idle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, run_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 CLI_LIMIT_S = 15  # "a few seconds": a CLI load alone takes about 2 s here, mostly Python start-up
 METRIC = '[data-testid="stMetric"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 5) -> int:
@@ -47,53 +39,9 @@ def _get(url: str, timeout: float = 5) -> int:
 
 @pytest.fixture
 def server(demo_db: Path, tmp_path: Path):
-    port = _free_port()
-    log = tmp_path / "server.log"
-    env = {**os.environ, "ISC_DB": str(demo_db), "PYTHONUNBUFFERED": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while _get(f"{url}/_stcore/health", 2) != 200:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
-        yield url, demo_db, log
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    """The real dashboard server on this test's copy of the demo database."""
+    with run_server(demo_db, tmp_path / "server.log") as s:
+        yield s.url, s.db, s.log
 
 
 def _uploads_metric(page) -> int:

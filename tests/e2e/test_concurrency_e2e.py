@@ -109,7 +109,9 @@ def test_readers_cli_loads_and_two_simultaneous_uploads(fresh_server, browser, t
             assert live.file_name in names
         # The readers see the new data on their next rerun, without a restart.
         open_page(readers[0], fresh_server.url, "history")
-        assert readers[0].get_by_text(files[-1].name).count() >= 1
+        metric = readers[0].locator('[data-testid="stMetric"]').filter(has_text="Uploads").first
+        shown = int(metric.locator('[data-testid="stMetricValue"]').inner_text().strip())
+        assert shown == before + len(CLI_REPORTS) + 1
         assert uploads.upload_count(db=db) == before + len(CLI_REPORTS) + 1
         assert page_errors == []
         assert all(_errors(p) == 0 for p in readers)
