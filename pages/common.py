@@ -203,6 +203,13 @@ def chart_export(fig, df, key: str, number: int) -> None:
                                        key=f"export_{ext}_{key}", on_click="ignore", icon=":material/download:")
 
 
+def status_texts(values):
+    """status_text over a column, translated once per distinct status: a "Why?" table of a large
+    selection has thousands of rows, and per-row translation cost a tenth of a second a rerun."""
+    labels = {v: status_text(v) for v in values.unique()}
+    return values.map(lambda v: labels.get(v, v))
+
+
 def status_text(status: str) -> str:
     """A status as symbol and words (never colour alone), in the selected language."""
     from isc import charts
@@ -226,8 +233,8 @@ def explain_status(
             st.write(t("common.why_nothing"))
             return
         view = reasons.assign(
-            status=reasons["status"].map(status_text),
-            computed_status=reasons["computed_status"].map(status_text),
+            status=status_texts(reasons["status"]),
+            computed_status=status_texts(reasons["computed_status"]),
         )
         st.dataframe(
             view[["sector", "computed_status", "kind", "ref", "label", "status", "detail"]],
@@ -292,8 +299,8 @@ def explain_statuses(
     with st.expander(label or t("common.why"), icon=":material/help:"):
         view = reasons.assign(
             theme=reasons["theme"].map(themes),
-            status=reasons["status"].map(status_text),
-            computed_status=reasons["computed_status"].map(status_text),
+            status=status_texts(reasons["status"]),
+            computed_status=status_texts(reasons["computed_status"]),
         )
         st.dataframe(
             view[["theme", "sector", "computed_status", "label", "status", "detail"]],

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, md, q, show_chart, status_text, t
+from pages.common import as_of_text, figure, filters, md, q, show_chart, status_texts, t
 
 f = filters()
 period = f["period"]
@@ -32,7 +32,7 @@ for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
         b.metric(t("sectors.partner"), int(row["partnered"]))
         rs = q("report_status", period, track=f["track"], sector=code, theme=f["theme"])
         st.dataframe(
-            rs.assign(status=rs["computed_status"].map(status_text))[["theme_name", "status"]],
+            rs.assign(status=status_texts(rs["computed_status"]))[["theme_name", "status"]],
             hide_index=True,
             height=240,
             key=f"sectors_themes_{code}",

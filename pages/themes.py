@@ -13,6 +13,7 @@ from pages.common import (
     q,
     show_chart,
     status_text,
+    status_texts,
     t,
 )
 
@@ -74,8 +75,8 @@ with left:
     st.subheader(t("themes.status_per_sector"))
     if status is not None and not status.empty:
         view = status.assign(
-            computed=status["computed_status"].map(status_text),
-            self_assessed=status["self_status"].map(status_text),
+            computed=status_texts(status["computed_status"]),
+            self_assessed=status_texts(status["self_status"]),
             agree=(status["computed_status"] == status["self_status"]).map(
                 {True: t("themes.agree_yes"), False: t("themes.agree_no")}
             ),
