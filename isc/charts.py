@@ -514,7 +514,9 @@ def progress_trend(
         translate(lang, "chart.axis.period"),
         translate(lang, "chart.progress_trend.y"),
         height,
-        {"yaxis": {"range": [0, 105], "ticksuffix": "%"}},
+        # One legend entry per track or Sector: long names wrap to a second legend row, so the
+        # top margin leaves room for it under the title.
+        {"yaxis": {"range": [0, 105], "ticksuffix": "%"}, "margin": {"l": 20, "r": 20, "t": 135, "b": 90}},
         df.empty,
         lang,
     )
