@@ -109,7 +109,6 @@ def shared_filters() -> None:
             params[key] = value
 
 
-ensure_database()
 pages = {
     t("nav.monitor"): [
         st.Page("pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", default=True),
@@ -144,7 +143,10 @@ def sidebar_navigation(sections: dict) -> None:
         st.divider()
 
 
+# st.navigation first: until it has run, Streamlit lists the files of pages/ in the sidebar, which
+# is what a first visitor would see during the demo build.
 nav = st.navigation(pages, position="hidden")
+ensure_database()
 language_selector()
 sidebar_navigation(pages)
 shared_filters()
