@@ -21,11 +21,14 @@ import duckdb
 from etl.reader import UnreadableWorkbook, read_workbook
 from etl.reference import Reference
 from etl.validate import Issue, Validation, validate
+from isc import i18n
 from isc import status as status_rule
 from isc.db import connection, schema, writes
 from isc.periods import Period
 
 ANY = object()  # sentinel: no expectation about the live upload
+# Outcome.message_key: the catalogue entries of the outcome messages in data/i18n/*.json
+MESSAGE_KEYS = ("load.rejected", "load.unchanged", "load.conflict", "load.loaded", "load.loaded_supersedes")
 
 
 @dataclass
@@ -40,13 +43,29 @@ class Outcome:
     key: tuple[str, str, str] | None = None
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
+    # `message` as a catalogue entry, for the Upload page in other languages: load.<...> in
+    # data/i18n/, filled in with message_params ("status" is a status code). Not part of to_dict().
+    message_key: str = ""
+    message_params: dict = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
         return self.outcome in ("loaded", "unchanged")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        del d["message_key"], d["message_params"]
+        return d
+
+    def message_in(self, lang: str) -> str:
+        """The message in an interface language (English gives exactly `message`)."""
+        key = getattr(self, "message_key", "")
+        if not key or key not in i18n.catalogue(i18n.DEFAULT):
+            return self.message
+        values = dict(getattr(self, "message_params", {}))
+        if "status" in values:
+            values["status"] = i18n.translate(lang, f"status.{values['status']}")
+        return i18n.translate(lang, key, **values)
 
 
 def uploads_dir(db: str | os.PathLike | None = None) -> Path:
@@ -75,7 +94,8 @@ def check(data: bytes, ref: Reference) -> Validation:
             raw = read_workbook(data)
         except UnreadableWorkbook as exc:
             return Validation(None, [Issue("error", "(file)", None, None, "", "an .xlsx theme report",
-                                           str(exc), "Download the template and fill it in.")])
+                                           str(exc), "Download the template and fill it in.",
+                                           exc.key, exc.params)])
         return validate(raw, ref)
 
 
@@ -126,7 +146,8 @@ def load_bytes(
     if not result.ok:
         return Outcome(display_name, sha, "rejected",
                        f"rejected: {len(errors)} error(s), {len(warnings)} warning(s); nothing was loaded",
-                       errors=errors, warnings=warnings)
+                       errors=errors, warnings=warnings, message_key="load.rejected",
+                       message_params={"errors": len(errors), "warnings": len(warnings)})
     report = result.report
     period = Period.parse(report.header["period"])
     with _gc_paused():
@@ -141,19 +162,23 @@ def load_bytes(
         if same:
             return Outcome(display_name, sha, "unchanged",
                            f"already loaded as upload #{same['id']} ({same['file_name']}); nothing changed",
-                           upload_id=same["id"], key=report.key, warnings=warnings)
+                           upload_id=same["id"], key=report.key, warnings=warnings, message_key="load.unchanged",
+                           message_params={"id": same["id"], "file": same["file_name"]})
         previous = writes.live_upload_for(c, *report.key)
         if expected_live is not ANY and previous != expected_live:
             return Outcome(display_name, sha, "conflict",
                            f"not loaded: upload #{previous} for {' '.join(report.key)} was loaded while you "
                            "were reviewing; look at the new preview and load again",
-                           supersedes=previous, key=report.key, warnings=warnings)
+                           supersedes=previous, key=report.key, warnings=warnings, message_key="load.conflict",
+                           message_params={"previous": previous, "report": " ".join(report.key)})
         upload_id, version = writes.insert_report(c, report, meta, period.end, computed, reasons, ind_status)
         msg = f"loaded as upload #{upload_id} ({report.row_count()} rows, status {status_rule.LABELS[computed]})"
         if previous:
             msg += f"; supersedes upload #{previous}, kept in history"
         return Outcome(display_name, sha, "loaded", msg, upload_id, previous, version, report.key,
-                       warnings=warnings)
+                       warnings=warnings, message_key="load.loaded_supersedes" if previous else "load.loaded",
+                       message_params={"id": upload_id, "rows": report.row_count(), "status": computed,
+                                       "previous": previous})
 
     with _gc_paused():
         if con is not None:

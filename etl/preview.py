@@ -15,10 +15,17 @@ from dataclasses import dataclass, field
 
 from etl import spec
 from isc import status as rule
+from isc.i18n import plural, translate
 
 ACTIVITY_FIELDS = tuple(c.key for c in spec.ACTIVITIES.columns if c.key != "activity_id")
 INDICATOR_FIELDS = tuple(c.key for c in spec.INDICATORS.columns if c.key != "indicator_id")
 HEADER_FIELDS = ("self_status", "summary", "prepared_by")
+# The catalogue entries of Preview.summary_in() in data/i18n/*.json: preview.<name>; the counted
+# ones have a singular and a plural form, preview.<name>.one and preview.<name>.other.
+SUMMARY_KEYS = ("new_report", "no_change", "report_sheet_changed", "results_count", "risks_count",
+                "new_report_counts", "status_changed", "status_stays")  # fmt: skip
+COUNTED = ("new_activities", "changed_activities", "removed_activities", "new_indicators", "changed_indicators",
+           "removed_indicators")  # fmt: skip
 _LABELS = {c.key: c.header for s in spec.TABLE_SHEETS for c in s.columns} | {
     f.key: f.label for f in spec.HEADER_FIELDS
 }
@@ -115,6 +122,46 @@ class Preview:
         lines.append(
             f"Computed status: {old} -> {new}" if self.status_changed else f"Computed status stays {new}"
         )
+        return lines
+
+    def summary_items(self) -> list[tuple[str, dict]]:
+        """summary() as catalogue entries (key, values), line for line."""
+        if self.is_new_report:
+            items = [("preview.new_report", {"report": " ".join(self.key)})]
+        elif not self.has_changes:
+            return [("preview.no_change", {})]
+        else:
+            items = []
+        counts = (len(self.activities_new), len(self.activities_changed), len(self.activities_removed),
+                  len(self.indicators_new), len({c.ref for c in self.indicator_changes}), len(self.indicators_removed))
+        for n, name in zip(counts, COUNTED, strict=True):
+            if n and not (self.is_new_report and name.startswith("new")):
+                items.append((f"preview.{name}", {"n": n}))
+        if self.header_changes:
+            items.append(("preview.report_sheet_changed", {"fields": ", ".join(c.field for c in self.header_changes)}))
+        for table in ("results", "risks"):
+            a, b = self.counts_old.get(table, 0), self.counts_new.get(table, 0)
+            if a != b and not self.is_new_report:
+                items.append((f"preview.{table}_count", {"old": a, "new": b}))
+        if self.is_new_report:
+            tables = ("activities", "indicators", "results", "risks")
+            items.append(("preview.new_report_counts", {t: self.counts_new.get(t, 0) for t in tables}))
+        if self.status_changed:
+            items.append(("preview.status_changed", {"old": self.status_old, "new": self.status_new}))
+        else:
+            items.append(("preview.status_stays", {"new": self.status_new}))
+        return items
+
+    def summary_in(self, lang: str) -> list[str]:
+        """summary() in an interface language (English gives exactly summary())."""
+        lines = []
+        for key, values in self.summary_items():
+            if key.startswith("preview.status_"):  # status codes -> their names in the language
+                values = {k: translate(lang, f"status.{v}") for k, v in values.items()}
+            if key.removeprefix("preview.") in COUNTED:
+                lines.append(plural(lang, key, values["n"]))
+            else:
+                lines.append(translate(lang, key, **values))
         return lines
 
 

@@ -26,7 +26,13 @@ _REL_REV = re.compile(rb'<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"')
 
 
 class UnreadableWorkbook(ValueError):
-    """The file is not a workbook this tool can read; the message says why, in plain words."""
+    """The file is not a workbook this tool can read; the message says why, in plain words.
+
+    `key` and `params` name the message in the catalogues (validate.<key>.message in data/i18n/)."""
+
+    def __init__(self, message: str, key: str = "", params: dict | None = None):
+        super().__init__(message)
+        self.key, self.params = key, params or {}
 
 
 @dataclass
@@ -42,41 +48,50 @@ class RawWorkbook:
 def sniff(data: bytes) -> None:
     """Raise UnreadableWorkbook for anything that is not a plain, unencrypted .xlsx."""
     if not data:
-        raise UnreadableWorkbook("the file is empty (0 bytes)")
+        raise UnreadableWorkbook("the file is empty (0 bytes)", "file_empty")
     if len(data) > MAX_FILE_BYTES:
-        raise UnreadableWorkbook(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise UnreadableWorkbook(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", "file_too_large",
+                                 {"limit": MAX_FILE_BYTES // (1024 * 1024)})
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableWorkbook(
             "this is an old-format Excel file (.xls) or a password-protected workbook; "
-            "save it as an Excel Workbook (.xlsx) without a password"
+            "save it as an Excel Workbook (.xlsx) without a password",
+            "file_xls",
         )
     if not data.startswith(b"PK"):
         raise UnreadableWorkbook(
-            "this is not an Excel workbook (.xlsx); download the template and fill it in"
+            "this is not an Excel workbook (.xlsx); download the template and fill it in",
+            "file_not_xlsx",
         )
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
         inflated = sum(i.file_size for i in zf.infolist())
     except zipfile.BadZipFile as exc:
-        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})") from exc
+        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})", "file_bad_zip",
+                                 {"detail": str(exc)}) from exc
     if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
         raise UnreadableWorkbook(
             "this is an OpenDocument spreadsheet (.ods); in LibreOffice use "
-            "File > Save As > Excel 2007-365 (.xlsx)"
+            "File > Save As > Excel 2007-365 (.xlsx)",
+            "file_ods",
         )
     if "xl/workbook.xml" not in names:
-        raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)")
+        raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)", "file_no_workbook")
     for info in zf.infolist():
         if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
             raise UnreadableWorkbook(
                 f"the workbook looks like a decompression bomb ({info.filename} inflates "
-                f"{info.file_size // max(1, info.compress_size)}x); it was not opened"
+                f"{info.file_size // max(1, info.compress_size)}x); it was not opened",
+                "file_bomb",
+                {"part": info.filename, "ratio": info.file_size // max(1, info.compress_size)},
             )
     if inflated > MAX_INFLATED_BYTES:
         raise UnreadableWorkbook(
             f"the workbook inflates to {inflated // (1024 * 1024)} MB, over the "
-            f"{MAX_INFLATED_BYTES // (1024 * 1024)} MB limit"
+            f"{MAX_INFLATED_BYTES // (1024 * 1024)} MB limit",
+            "file_inflated",
+            {"size": inflated // (1024 * 1024), "limit": MAX_INFLATED_BYTES // (1024 * 1024)},
         )
 
 
@@ -111,7 +126,9 @@ def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
         if m and int(m[1]) > MAX_SHEET_ROWS:
             raise UnreadableWorkbook(
                 f"sheet {sheet!r} has {int(m[1]):,} rows, over the limit of {MAX_SHEET_ROWS:,}; "
-                "a theme report is far smaller"
+                "a theme report is far smaller",
+                "file_sheet_rows",
+                {"sheet": sheet, "rows": int(m[1]), "limit": MAX_SHEET_ROWS},
             )
         xml = zf.read(part)
         if b"<f" in xml:
@@ -138,7 +155,8 @@ def read_workbook(data: bytes) -> RawWorkbook:
             sheets[name] = sheet.to_python(skip_empty_area=False)
             merged[name] = _merged(sheet)
     except Exception as exc:  # calamine raises several types; all mean the same to a user
-        raise UnreadableWorkbook(f"the workbook could not be read ({exc})") from exc
+        raise UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable",
+                                 {"detail": str(exc)}) from exc
     return RawWorkbook(sheets, hidden, order, merged, formulas)
 
 

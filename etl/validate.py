@@ -18,6 +18,7 @@ import operator
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from itertools import compress, repeat
 from operator import itemgetter
 
@@ -33,6 +34,21 @@ MAX_DATE = dt.date(2040, 12, 31)
 HEADER_SEARCH_ROWS = 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
+# Every Issue.key: the catalogue names validate.<key>.message (.expected, .fix, .value) in
+# data/i18n/*.json; the file_* ones come from etl.reader.UnreadableWorkbook.
+ISSUE_KEYS = frozenset((
+    "text_control", "text_too_long", "number_boolean", "number_invalid", "number_from_text",
+    "percent_fraction", "percent_range", "date_serial", "date_invalid", "date_range", "date_from_text",
+    "date_from_dmy", "date_from_dmy_dots", "date_from_quarter", "choice_normalised", "choice_unknown",
+    "sheet_missing", "sheet_missing_others", "sheet_renamed", "sheet_hidden", "merged_cells",
+    "header_label_missing", "header_empty", "template_version", "theme_unknown", "theme_inactive",
+    "theme_inactive_successor", "period_invalid", "period_future", "period_early", "period_normalised",
+    "header_sector_unknown", "header_sector_normalised", "header_row_missing", "header_row_moved",
+    "column_extra", "column_missing", "too_many_rows", "cell_required", "sector_unknown", "sector_normalised",
+    "duplicate_id", "end_before_start", "completed_below_100", "target_before_baseline", "formula_cached",
+    "formula_not_computed", "file_empty", "file_too_large", "file_xls", "file_not_xlsx", "file_bad_zip",
+    "file_ods", "file_no_workbook", "file_bomb", "file_inflated", "file_sheet_rows", "file_unreadable",
+))  # fmt: skip
 
 
 @dataclass
@@ -45,6 +61,11 @@ class Issue:
     expected: str
     message: str
     fix: str = ""
+    # For the interface in other languages: the texts above are the English catalogue entries
+    # validate.<key>.message / .expected / .fix (and .value for a value the validator wrote itself,
+    # such as "merged cells") in data/i18n/, filled in with `params`. Not part of to_dict().
+    key: str = ""
+    params: dict = dataclass_field(default_factory=dict)
 
     @property
     def cell(self) -> str:
@@ -53,7 +74,9 @@ class Issue:
         return f"{self.column}{self.row}" if self.column.isalpha() and len(self.column) <= 3 else ""
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"cell": self.cell}
+        d = asdict(self) | {"cell": self.cell}
+        del d["key"], d["params"]
+        return d
 
     def __str__(self) -> str:
         where = self.sheet
@@ -100,9 +123,9 @@ class _Cells:
     def __init__(self, sheet: str, issues: list[Issue]):
         self.sheet, self.issues = sheet, issues
 
-    def add(self, severity, row, col, value, expected, message, fix=""):
+    def add(self, severity, row, col, value, expected, message, fix="", key="", params=None):
         self.issues.append(
-            Issue(severity, self.sheet, row, col, _show(value), expected, message, fix)
+            Issue(severity, self.sheet, row, col, _show(value), expected, message, fix, key, params or {})
         )
 
     def text(self, v, row, col, max_length, label):
@@ -114,16 +137,19 @@ class _Cells:
         if _CONTROL.search(s):
             s = _CONTROL.sub("", s)
             self.add("warning", row, col, v, "printable text",
-                     f"{label}: invisible control characters were removed")
+                     f"{label}: invisible control characters were removed",
+                     key="text_control", params={"label": label})
         if len(s) > max_length:
             self.add("error", row, col, v, f"at most {max_length} characters",
-                     f"{label} is {len(s)} characters long", "Shorten the text.")
+                     f"{label} is {len(s)} characters long", "Shorten the text.",
+                     key="text_too_long", params={"label": label, "limit": max_length, "length": len(s)})
             return None
         return s
 
     def number(self, v, row, col, label):
         if isinstance(v, bool):
-            self.add("error", row, col, v, "a number", f"{label} must be a number")
+            self.add("error", row, col, v, "a number", f"{label} must be a number",
+                     key="number_boolean", params={"label": label})
             return None
         if isinstance(v, (int, float)):
             return float(v)
@@ -133,10 +159,11 @@ class _Cells:
             out = float(cleaned)
         except ValueError:
             self.add("error", row, col, v, "a number", f"{label} must be a number",
-                     "Type digits only, e.g. 1200 or 45.5.")
+                     "Type digits only, e.g. 1200 or 45.5.", key="number_invalid", params={"label": label})
             return None
         self.add("warning", row, col, v, "a number",
-                 f"{label} was text; read as {out:g}")
+                 f"{label} was text; read as {out:g}",
+                 key="number_from_text", params={"label": label, "number": f"{out:g}"})
         return out
 
     def percent(self, v, row, col, label):
@@ -145,11 +172,13 @@ class _Cells:
         if out is None:
             return None
         if not had_sign and 0 < out < 1:  # a cell formatted as percent holds 0.45 for 45%
-            self.add("warning", row, col, v, "0 to 100", f"{label} {out:g} read as {out * 100:g}%")
+            self.add("warning", row, col, v, "0 to 100", f"{label} {out:g} read as {out * 100:g}%",
+                     key="percent_fraction", params={"label": label, "number": f"{out:g}", "percent": f"{out * 100:g}"})
             out *= 100
         if not 0 <= out <= 100:
             self.add("error", row, col, v, "a number from 0 to 100",
-                     f"{label} must be between 0 and 100", "Enter a percentage from 0 to 100.")
+                     f"{label} must be between 0 and 100", "Enter a percentage from 0 to 100.",
+                     key="percent_range", params={"label": label})
             return None
         return out
 
@@ -162,35 +191,40 @@ class _Cells:
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             if 20000 < v < 60000:  # an Excel serial date left unformatted
                 out = dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
-                self.add("warning", row, col, v, "a date", f"{label}: number read as date {out}")
+                self.add("warning", row, col, v, "a date", f"{label}: number read as date {out}",
+                         key="date_serial", params={"label": label, "date": str(out)})
         else:
             out = self._date_text(str(v).strip(), row, col, v, label)
         if out is None:
             self.add("error", row, col, v, "a date (yyyy-mm-dd)", f"{label} is not a date",
-                     "Enter a date such as 2025-07-15.")
+                     "Enter a date such as 2025-07-15.", key="date_invalid", params={"label": label})
             return None
         if not MIN_DATE <= out <= MAX_DATE:
             self.add("error", row, col, v, f"a date between {MIN_DATE} and {MAX_DATE}",
-                     f"{label} {out} is out of range")
+                     f"{label} {out} is out of range", key="date_range",
+                     params={"label": label, "date": str(out), "min": str(MIN_DATE), "max": str(MAX_DATE)})
             return None
         return out
 
     def _date_text(self, s, row, col, raw, label):
-        for fmt, note in (("%Y-%m-%d", None), ("%d/%m/%Y", "day/month/year"),
-                          ("%d.%m.%Y", "day.month.year"), ("%Y/%m/%d", None)):
+        for fmt, note, key in (("%Y-%m-%d", None, "date_from_text"), ("%d/%m/%Y", "day/month/year", "date_from_dmy"),
+                               ("%d.%m.%Y", "day.month.year", "date_from_dmy_dots"),
+                               ("%Y/%m/%d", None, "date_from_text")):  # fmt: skip
             try:
                 out = dt.datetime.strptime(s[:10] if fmt == "%Y-%m-%d" else s, fmt).date()
             except ValueError:
                 continue
             how = f" ({note})" if note else ""
-            self.add("warning", row, col, raw, "a date", f"{label}: text read as {out}{how}")
+            self.add("warning", row, col, raw, "a date", f"{label}: text read as {out}{how}",
+                     key=key, params={"label": label, "date": str(out)})
             return out
         try:
             p = Period.parse(s)
         except ValueError:
             return None
         self.add("warning", row, col, raw, "a date",
-                 f"{label}: quarter {p} read as its last day {p.end}")
+                 f"{label}: quarter {p} read as its last day {p.end}",
+                 key="date_from_quarter", params={"label": label, "period": str(p), "date": str(p.end)})
         return p.end
 
     def choice(self, v, row, col, choices, label):
@@ -201,10 +235,12 @@ class _Cells:
         for c in choices:
             if squash(c) == wanted:
                 self.add("warning", row, col, v, " / ".join(choices),
-                         f"{label} {s!r} read as {c!r}")
+                         f"{label} {s!r} read as {c!r}", key="choice_normalised",
+                         params={"label": label, "text": s, "choice": c, "choices": " / ".join(choices)})
                 return c
         self.add("error", row, col, v, "one of: " + ", ".join(choices),
-                 f"{label} {s!r} is not in the list", "Pick a value from the dropdown.")
+                 f"{label} {s!r} is not in the list", "Pick a value from the dropdown.",
+                 key="choice_unknown", params={"label": label, "text": s, "choices": ", ".join(choices)})
         return None
 
 
@@ -239,22 +275,29 @@ def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> list[list] 
             hint = f" The workbook has: {', '.join(raw.order)}." if others else ""
             issues.append(Issue("error", name, None, None, "", f"a sheet named {name!r}",
                                 f"sheet {name!r} is missing.{hint}",
-                                "Do not rename or delete sheets; download a new template."))
+                                "Do not rename or delete sheets; download a new template.",
+                                "sheet_missing_others" if others else "sheet_missing",
+                                {"name": name, "sheets": ", ".join(raw.order)}))
             return None
         actual = match[0]
         rows = raw.sheets[actual]
         issues.append(Issue("warning", actual, None, None, actual, name,
-                            f"sheet {actual!r} read as {name!r}"))
+                            f"sheet {actual!r} read as {name!r}", key="sheet_renamed",
+                            params={"sheet": actual, "name": name}))
     if actual in raw.hidden:
         issues.append(Issue("warning", actual, None, None, "hidden", "a visible sheet",
-                            f"sheet {actual!r} is hidden; it was read all the same"))
+                            f"sheet {actual!r} is hidden; it was read all the same", key="sheet_hidden",
+                            params={"sheet": actual}))
     if raw.merged.get(actual):
         r0, c0, r1, c1 = raw.merged[actual][0]
         issues.append(Issue("error", actual, r0 + 1, get_column_letter(c0 + 1), "merged cells",
                             "one value per cell",
                             f"{len(raw.merged[actual])} merged cell range(s), first "
                             f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}",
-                            "Unmerge the cells (Home > Merge > Unmerge) and put one value per cell."))
+                            "Unmerge the cells (Home > Merge > Unmerge) and put one value per cell.",
+                            "merged_cells",
+                            {"count": len(raw.merged[actual]),
+                             "first": f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"}))
     return rows
 
 
@@ -277,13 +320,14 @@ def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue]) -> dict | Non
         if field.key not in found:
             issues.append(Issue("error", spec.REPORT_SHEET, None, "A", "", f"a row labelled {field.label!r}",
                                 f"the label {field.label!r} is missing from column A",
-                                "Download a new template; do not edit column A."))
+                                "Download a new template; do not edit column A.",
+                                "header_label_missing", {"label": field.label}))
             continue
         r, v = found[field.key]
         if _empty(v):
             if field.required:
                 cells.add("error", r, "B", v, field.label, f"{field.label} is empty",
-                          f"Fill in {field.label}.")
+                          f"Fill in {field.label}.", key="header_empty", params={"label": field.label})
             header[field.key] = None
             continue
         header[field.key] = _header_value(field, v, r, cells, ref)
@@ -292,7 +336,8 @@ def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue]) -> dict | Non
         r = found["template_version"][0]
         cells.add("error", r, "B", version, f"template version {spec.TEMPLATE_VERSION}",
                   f"this file was made from template version {version}, which is no longer accepted",
-                  "Download a new template and copy your entries into it.")
+                  "Download a new template and copy your entries into it.",
+                  key="template_version", params={"version": version, "current": spec.TEMPLATE_VERSION})
     return header
 
 
@@ -308,41 +353,51 @@ def _header_value(field: spec.HeaderField, v, r: int, cells: _Cells, ref: Refere
                     code = c
         if code is None:
             cells.add("error", r, "B", v, "a theme from the list", f"theme {s!r} is unknown",
-                      "Pick the theme from the dropdown.")
+                      "Pick the theme from the dropdown.", key="theme_unknown", params={"text": s})
             return None
         if code not in ref.reportable_themes:
             row = next(t for t in ref["themes"] if t["code"] == code)
             succ = row["successor"]
             now = f"; report under {succ} - {ref.theme_names[succ]}" if succ else ""
             cells.add("error", r, "B", v, "an active theme",
-                      f"theme {ref.theme_names[code]!r} is {row['state']} since {row['valid_to']}{now}")
+                      f"theme {ref.theme_names[code]!r} is {row['state']} since {row['valid_to']}{now}",
+                      key="theme_inactive_successor" if succ else "theme_inactive",
+                      params={"name": ref.theme_names[code], "state": str(row["state"]),
+                              "valid_to": str(row["valid_to"]), "successor": str(succ or ""),
+                              "successor_name": ref.theme_names[succ] if succ else ""})
             return None
         return code
     if field.kind == "period":
         try:
             p = Period.parse(v)
         except ValueError:
-            cells.add("error", r, "B", v, "a quarter such as 2025-Q3", "period is not a quarter")
+            cells.add("error", r, "B", v, "a quarter such as 2025-Q3", "period is not a quarter",
+                      key="period_invalid")
             return None
         today = dt.date.today()
         if p.start > today:
             cells.add("error", r, "B", v, f"a quarter that has started (today is {today})",
-                      f"period {p} is in the future")
+                      f"period {p} is in the future", key="period_future",
+                      params={"period": str(p), "today": str(today)})
             return None
         if p.year < 2015:
-            cells.add("error", r, "B", v, "a quarter from 2015 on", f"period {p} is too early")
+            cells.add("error", r, "B", v, "a quarter from 2015 on", f"period {p} is too early",
+                      key="period_early", params={"period": str(p)})
             return None
         if str(p) != str(v).strip():
-            cells.add("warning", r, "B", v, "2025-Q3 style", f"period read as {p}")
+            cells.add("warning", r, "B", v, "2025-Q3 style", f"period read as {p}",
+                      key="period_normalised", params={"period": str(p)})
         return str(p)
     if field.kind == "sector":
         code = normalise_sector(str(v), ref.sector_codes)
         if code is None:
             cells.add("error", r, "B", v, "one of: " + ", ".join(ref.sector_codes),
                       f"reporting sector {str(v).strip()!r} is unknown",
-                      "Pick the sector from the dropdown.")
+                      "Pick the sector from the dropdown.", key="header_sector_unknown",
+                      params={"text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
         elif code != str(v):
-            cells.add("warning", r, "B", v, code, f"reporting sector read as {code}")
+            cells.add("warning", r, "B", v, code, f"reporting sector read as {code}",
+                      key="header_sector_normalised", params={"code": code})
         return code
     if field.kind == "enum":
         return cells.choice(v, r, "B", field.choices, field.label)
@@ -368,11 +423,13 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     h = _locate_header(rows, sheet)
     if h is None:
         issues.append(Issue("error", sheet.name, 1, "A", "", ", ".join(c.header for c in sheet.columns),
-                            "the header row is missing", "Copy the header row from a new template."))
+                            "the header row is missing", "Copy the header row from a new template.",
+                            "header_row_missing", {"headers": ", ".join(c.header for c in sheet.columns)}))
         return None
     if h != 0:
         issues.append(Issue("warning", sheet.name, h + 1, "A", f"row {h + 1}", "the header in row 1",
-                            f"the header row was found in row {h + 1}; rows above it were ignored"))
+                            f"the header row was found in row {h + 1}; rows above it were ignored",
+                            key="header_row_moved", params={"row": h + 1}))
     positions: dict[str, int] = {}
     by_name = {squash(c.header): c for c in sheet.columns}
     for j, v in enumerate(rows[h]):
@@ -381,13 +438,15 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
         col = by_name.get(squash(v))
         if col is None:
             issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v), "a template column",
-                                f"column {str(v).strip()!r} is not part of the template and was ignored"))
+                                f"column {str(v).strip()!r} is not part of the template and was ignored",
+                                key="column_extra", params={"header": str(v).strip()}))
         elif col.key not in positions:
             positions[col.key] = j
     missing = [c for c in sheet.columns if c.key not in positions]
     for c in missing:
         issues.append(Issue("error", sheet.name, h + 1, None, "", f"a column headed {c.header!r}",
-                            f"column {c.header!r} is missing", "Copy the header row from a new template."))
+                            f"column {c.header!r} is missing", "Copy the header row from a new template.",
+                            "column_missing", {"header": c.header}))
     if missing:
         return None
     data = rows[h + 1:]
@@ -395,7 +454,8 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
             if (r and type(r[0]) is str and r[0].strip()) or _has_data(r)]
     if len(kept) > sheet.max_rows:
         issues.append(Issue("error", sheet.name, None, None, f"{len(kept)} rows", f"at most {sheet.max_rows} rows",
-                            f"{len(kept):,} rows is more than the {sheet.max_rows:,} a report may hold"))
+                            f"{len(kept):,} rows is more than the {sheet.max_rows:,} a report may hold",
+                            key="too_many_rows", params={"rows": len(kept), "limit": sheet.max_rows}))
         return None
     cells = _Cells(sheet.name, issues)
     row_numbers = [i for i, _ in kept]
@@ -419,7 +479,8 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
         letter = get_column_letter(j + 1)
         if _empty(v):
             if c.required:
-                cells.add("error", i, letter, v, c.header, f"{c.header} is required", f"Fill in {c.header}.")
+                cells.add("error", i, letter, v, c.header, f"{c.header} is required", f"Fill in {c.header}.",
+                          key="cell_required", params={"label": c.header})
             columns[n][k] = None
         else:
             columns[n][k] = _convert(c, v, i, letter, cells, ref)
@@ -574,9 +635,12 @@ def _convert(c: spec.Column, v, i: int, letter: str, cells: _Cells, ref: Referen
         code = normalise_sector(str(v), ref.sector_codes)
         if code is None:
             cells.add("error", i, letter, v, "one of: " + ", ".join(ref.sector_codes),
-                      f"{c.header} {str(v).strip()!r} is unknown", "Pick the sector from the dropdown.")
+                      f"{c.header} {str(v).strip()!r} is unknown", "Pick the sector from the dropdown.",
+                      key="sector_unknown",
+                      params={"label": c.header, "text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
         elif code != v:
-            cells.add("warning", i, letter, v, code, f"{c.header} {str(v).strip()!r} read as {code}")
+            cells.add("warning", i, letter, v, code, f"{c.header} {str(v).strip()!r} read as {code}",
+                      key="sector_normalised", params={"label": c.header, "text": str(v).strip(), "code": code})
         return code
     return cells.text(v, i, letter, c.max_length, c.header)
 
@@ -596,23 +660,27 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
             if ident.casefold() in seen:
                 issues.append(Issue("error", name, rec["row"], col[sheet][id_key], ident, "a unique ID",
                                     f"ID {ident!r} is already used in row {seen[ident.casefold()]}",
-                                    "Give each row its own ID."))
+                                    "Give each row its own ID.", "duplicate_id",
+                                    {"id": ident, "row": seen[ident.casefold()]}))
             else:
                 seen[ident.casefold()] = rec["row"]
     for a in report.activities if _activity_messages_possible(report.activities) else ():
         if a.get("start_date") and a.get("end_date") and a["end_date"] < a["start_date"]:
             issues.append(Issue("error", "Activities", a["row"], col["activities"]["end_date"],
                                 _show(a["end_date"]), f"on or after the start date {a['start_date']}",
-                                "the end date is before the start date"))
+                                "the end date is before the start date", key="end_before_start",
+                                params={"start": str(a["start_date"])}))
         if a.get("status") == "Completed" and a.get("percent_complete") not in (None, 100.0):
             issues.append(Issue("warning", "Activities", a["row"], col["activities"]["percent_complete"],
                                 _show(a["percent_complete"]), "100 for a completed activity",
-                                "status is Completed but percent complete is below 100; kept as given"))
+                                "status is Completed but percent complete is below 100; kept as given",
+                                key="completed_below_100"))
     for ind in report.indicators:
         if ind.get("baseline_date") and ind.get("target_date") and ind["target_date"] <= ind["baseline_date"]:
             issues.append(Issue("error", "Indicators", ind["row"], col["indicators"]["target_date"],
                                 _show(ind["target_date"]), f"after the baseline date {ind['baseline_date']}",
-                                "the target date must come after the baseline date"))
+                                "the target date must come after the baseline date", key="target_before_baseline",
+                                params={"baseline": str(ind["baseline_date"])}))
 
 
 def _activity_messages_possible(acts: list[dict]) -> bool:
@@ -640,12 +708,13 @@ def _formula_issues(raw: RawWorkbook, issues: list[Issue]) -> None:
             row = int(cell[len(col):])
             if cached:
                 issues.append(Issue("warning", sheet, row, col, "formula", "a typed value",
-                                    "the cell holds a formula; its saved value was used"))
+                                    "the cell holds a formula; its saved value was used", key="formula_cached"))
             else:
                 issues.append(Issue("error", sheet, row, col, "formula without a saved value",
                                     "a typed value",
                                     "the cell holds a formula whose value was never computed",
-                                    "Open the file in Excel or LibreOffice and save it, or type the value."))
+                                    "Open the file in Excel or LibreOffice and save it, or type the value.",
+                                    "formula_not_computed"))
 
 
 def validate(raw: RawWorkbook, ref: Reference) -> Validation:

@@ -210,6 +210,24 @@ def status_texts(values):
     return values.map(lambda v: labels.get(v, v))
 
 
+def reasons_view(reasons):
+    """A status_reasons frame for display: statuses as symbol and words, and the rule's own words
+    (kind, labels, details) in the selected language; titles typed by focal points stay as typed."""
+    from isc import reason_text
+
+    language = lang()
+    view = reasons.assign(
+        status=status_texts(reasons["status"]), computed_status=status_texts(reasons["computed_status"])
+    )
+    if language == i18n.DEFAULT:
+        return view
+    return view.assign(
+        kind=[reason_text.kind(v, language) for v in view["kind"]],
+        label=[reason_text.label(v, language) for v in view["label"]],
+        detail=[reason_text.detail(v, language) for v in view["detail"]],
+    )
+
+
 def status_text(status: str) -> str:
     """A status as symbol and words (never colour alone), in the selected language."""
     from isc import charts
@@ -232,10 +250,7 @@ def explain_status(
         if reasons.empty:
             st.write(t("common.why_nothing"))
             return
-        view = reasons.assign(
-            status=status_texts(reasons["status"]),
-            computed_status=status_texts(reasons["computed_status"]),
-        )
+        view = reasons_view(reasons)
         st.dataframe(
             view[["sector", "computed_status", "kind", "ref", "label", "status", "detail"]],
             hide_index=True,
@@ -297,11 +312,7 @@ def explain_statuses(
     if sector:
         reasons = reasons[reasons["sector"] == sector]
     with st.expander(label or t("common.why"), icon=":material/help:"):
-        view = reasons.assign(
-            theme=reasons["theme"].map(themes),
-            status=status_texts(reasons["status"]),
-            computed_status=status_texts(reasons["computed_status"]),
-        )
+        view = reasons_view(reasons).assign(theme=reasons["theme"].map(themes))
         st.dataframe(
             view[["theme", "sector", "computed_status", "label", "status", "detail"]],
             hide_index=True,

@@ -15,6 +15,7 @@ import streamlit as st
 
 from isc import coordination_charts as charts
 from isc import meeting as meeting_rules
+from isc import reason_text
 from isc import status as rule
 from isc.db import coordination
 from pages.common import lang, md, q, t
@@ -227,7 +228,11 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
         if worrying.empty:
             st.markdown(t("meeting.nothing_behind"))
         else:
-            lines = [f"- **{r.sector}** {md(r.label)}: {md(r.detail)}" for r in worrying.head(5).itertuples()]
+            lines = [
+                f"- **{r.sector}** {md(reason_text.label(r.label, lang()))}: "
+                f"{md(reason_text.detail(r.detail, lang()))}"
+                for r in worrying.head(5).itertuples()
+            ]
             more = len(worrying) - 5
             st.markdown("\n".join(lines) + ("\n\n" + t("meeting.more", n=more) if more > 0 else ""))
 

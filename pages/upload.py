@@ -18,7 +18,7 @@ from etl import annotate, load, preview
 from etl.reference import Reference
 from etl.template import template_bytes
 from etl.validate import Issue, Validation
-from isc import auth
+from isc import auth, i18n
 from isc.charts import status_label
 from isc.db import connection, uploads
 from isc.periods import Period
@@ -80,6 +80,22 @@ def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Ch
     return checked
 
 
+def _issue_text(i: Issue, part: str) -> str:
+    """One text of an issue in the selected language: the catalogue entry validate.<key>.<part>
+    filled in with the issue's values (quoted from the file as they are), else the English text."""
+    english = getattr(i, part)
+    key = getattr(i, "key", "")  # "" for an issue made before keys existed (kept in session_state)
+    if not english or not key:
+        return english
+    text = i18n.catalogue(lang()).get(f"validate.{key}.{part}")
+    if not text:
+        return english
+    try:
+        return text.format(**getattr(i, "params", {}))
+    except (KeyError, IndexError, ValueError):
+        return english
+
+
 def _issue_table(issues: list[Issue], kind: str) -> pd.DataFrame:
     """kind names the problem column: t("upload.error") or t("upload.warning")."""
     cols = [t("upload.col_sheet"), t("upload.col_cell"), t("upload.col_value"), t("upload.col_expected"), kind,
@@ -92,10 +108,10 @@ def _issue_table(issues: list[Issue], kind: str) -> pd.DataFrame:
                     [
                         i.sheet,
                         i.cell or (t("upload.row", row=i.row) if i.row else ""),
-                        i.value,
-                        i.expected,
-                        i.message,
-                        i.fix,
+                        _issue_text(i, "value"),
+                        _issue_text(i, "expected"),
+                        _issue_text(i, "message"),
+                        _issue_text(i, "fix"),
                     ],
                     strict=True,
                 )
@@ -246,7 +262,7 @@ def _preview_section(c: Checked, tag: str) -> None:
                 report=" ".join(p.key),
             )
         )
-    for line in p.summary():
+    for line in p.summary_in(lang()):
         st.markdown(f"- {line}")
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
@@ -318,7 +334,7 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
         if outcome is not None and outcome.outcome in ("loaded", "unchanged"):
             done = t("upload.outcome_loaded") if outcome.outcome == "loaded" else t("upload.outcome_unchanged")
             st.success(
-                f"{done}: {md(outcome.message)}.",
+                f"{done}: {md(outcome.message_in(lang()))}.",
                 icon=":material/task_alt:",
             )
             st.page_link(
@@ -328,7 +344,7 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
             )
             return
         if outcome is not None and outcome.outcome == "conflict":
-            st.warning(md(outcome.message), icon=":material/sync_problem:")
+            st.warning(md(outcome.message_in(lang())), icon=":material/sync_problem:")
         _validation_report(c, str(n))
         if not c.validation.ok:
             return

@@ -15,6 +15,7 @@ import pytest
 from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
+from etl import load, preview, validate
 from isc import charts, completeness, i18n
 from isc.db import queries
 
@@ -59,6 +60,13 @@ def dynamic_keys() -> set[str]:
     for unit in ("theme", "report", "expected_report"):
         keys |= {f"unit.{unit}.one", f"unit.{unit}.other"}
     keys |= {f"chart.axis.count.{u}" for u in ("theme", "report", "activity", "resolution")}
+    # upload validation issues: validate.<Issue.key>.message (and .expected/.fix/.value where the
+    # issue has them: checked issue by issue in tests/test_validate_i18n.py)
+    keys |= {f"validate.{k}.message" for k in validate.ISSUE_KEYS}
+    # the upload preview's summary lines
+    keys |= {f"preview.{k}" for k in preview.SUMMARY_KEYS}
+    keys |= {f"preview.{k}.{form}" for k in preview.COUNTED for form in ("one", "other")}
+    keys |= set(load.MESSAGE_KEYS)  # the outcome of a load
     return keys
 
 

@@ -9,9 +9,32 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl import load
 from etl.load import init_db, load_bytes, load_files, undo, uploads_dir
 from isc.db import queries
 from tests import workbooks as W
+
+
+@pytest.fixture(autouse=True)
+def _outcome_messages_come_out_of_the_catalogue(monkeypatch):
+    """Every outcome of load_bytes in these tests names its catalogue entry (load.* in
+    data/i18n/, shown on the Upload page in the interface language): English gives exactly the
+    message the CLI prints, French fills in without error and says something else."""
+    made = []
+    original = load.load_bytes
+
+    def recording(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(load, "load_bytes", recording)  # load_files goes through it too
+    monkeypatch.setitem(globals(), "load_bytes", recording)
+    yield
+    for out in made:
+        assert out.message_key in load.MESSAGE_KEYS, out.message
+        assert out.message_in("en") == out.message
+        assert out.message_in("fr") != out.message
+        assert "message_key" not in out.to_dict() and "message_params" not in out.to_dict()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from etl import preview
 from etl.load import check, init_db, load_bytes
 from etl.reference import Reference
@@ -22,6 +24,28 @@ HEADER = {
     "prepared_by": "Test focal point",
     "template_version": "1.0",
 }
+
+
+@pytest.fixture(autouse=True)
+def _summaries_come_out_of_the_catalogue(monkeypatch):
+    """Every preview a test here makes has its summary in the catalogue too (preview.* entries,
+    shown on the Upload page in the interface language): English gives exactly summary(), and
+    French fills in without error and says something else."""
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(preview_compare(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(preview, "compare", recording)
+    yield
+    for p in made:
+        assert p.summary_in("en") == p.summary()
+        french = p.summary_in("fr")
+        assert len(french) == len(p.summary()) and not set(french) & set(p.summary()), french
+
+
+preview_compare = preview.compare
 
 
 def report(acts=3, inds=2, **header) -> ReportData:

@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from etl.reference import Reference
@@ -33,6 +34,27 @@ def app(page: str = "pages/upload.py", user: dict | None = None) -> AppTest:
         at.user = user
     at.run()
     at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def app_in(lang: str, monkeypatch) -> AppTest:
+    """The Upload page with the interface language chosen in the URL (?lang=fr), kept inside the
+    st.navigation shell after switch_page(), as in tests/test_i18n.py (the shell chooses the language)."""
+    original = pages_manager.PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        pages_manager.PagesManager.uses_pages_directory = False
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
+    # put back as it was after the test (the patched __init__ sets it on the class)
+    monkeypatch.setattr(pages_manager.PagesManager, "uses_pages_directory", pages_manager.PagesManager.uses_pages_directory)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page("pages/upload.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -369,3 +391,46 @@ def test_every_hostile_file_is_rejected_on_the_page_too_and_nothing_changes(demo
     for case, table in zip(bad, tables, strict=True):
         assert any(case.mentions.lower() in str(m).lower() for m in table.iloc[:, 4]), (case.name, table)
     assert _dump(demo_db) == before
+
+
+@pytest.mark.parametrize(
+    ("lang", "error", "warning", "percent", "fix", "actual", "sector"),
+    [
+        ("fr", "Erreur", "Avertissement", "Percent complete doit être compris entre 0 et 100",
+         "Saisissez un pourcentage de 0 à 100.", "Actual doit être un nombre", "Lead sector 'itu-r' lu comme ITU-R"),
+        ("en", "Error", "Warning", "Percent complete must be between 0 and 100",
+         "Enter a percentage from 0 to 100.", "Actual must be a number", "Lead sector 'itu-r' read as ITU-R"),
+    ],
+)  # fmt: skip
+def test_the_problems_of_a_file_are_listed_in_the_interface_language(
+    demo_db, monkeypatch, lang, error, warning, percent, fix, actual, sector
+):
+    """The validation report in the chosen language; the values quoted from the file as typed.
+    Columns: sheet, cell, value, expected, the problem, how to fix."""
+    at = upload(app_in(lang, monkeypatch), ("climate_Q3.xlsx", bad_report()))
+    [errors] = frames(at, error)
+    rows = {r.iloc[1]: list(r) for _, r in errors.iterrows()}
+    assert rows[W.cell("Activities", "percent_complete", 3)][2:] == [
+        "140", "un nombre de 0 à 100" if lang == "fr" else "a number from 0 to 100", percent, fix
+    ]
+    assert rows[W.cell("Indicators", "actual", 2)][2:5] == ["lots", "un nombre" if lang == "fr" else "a number", actual]
+    [warnings] = frames(at, warning)
+    assert sector in warnings.iloc[:, 4].tolist()
+    if lang == "fr":
+        shown = " ".join(str(v) for frame in (errors, warnings) for v in frame.to_numpy().ravel())
+        assert "must be" not in shown and " read as " not in shown and "Enter a" not in shown, shown
+
+
+def test_the_preview_and_the_load_outcome_in_french(demo_db, monkeypatch):
+    at = upload(app_in("fr", monkeypatch), ("climat_T3.xlsx", edited_report(actual=1.0)))
+    lines = texts(at.markdown)
+    assert "- 1 indicateur modifié" in lines and "- 1 activité modifiée" in lines, lines
+    assert any(m.startswith(("- Statut calculé : ", "- Le statut calculé reste ")) for m in lines), lines
+    assert not [m for m in lines if "changed" in m or "Computed status" in m]
+    [load] = [b for b in at.button if b.label == "Charger climat_T3.xlsx"]
+    load.click()
+    at.run()
+    assert not at.exception
+    [ok] = [s for s in texts(at.success) if s.startswith("Chargé")]
+    assert "chargé comme téléversement n° " in ok and "remplace le téléversement n° " in ok, ok
+    assert "statut " in ok and "status" not in ok, ok

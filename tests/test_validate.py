@@ -8,9 +8,27 @@ import zipfile
 
 import pytest
 
-from etl import spec
+from etl import load, spec
 from etl.load import check
 from tests import workbooks as W
+from tests.test_validate_i18n import assert_renders
+
+
+@pytest.fixture(autouse=True)
+def _issues_come_out_of_the_catalogue(monkeypatch):
+    """Every issue a test here provokes can also be shown in another language: its English texts
+    are the catalogue's validate.<key>.* entries filled in with its params (test_validate_i18n)."""
+    seen = []
+
+    def recording(data, ref):
+        v = load.check(data, ref)
+        seen.extend(v.issues)
+        return v
+
+    monkeypatch.setitem(globals(), "check", recording)
+    yield
+    for issue in seen:
+        assert_renders(issue)
 
 
 def run(wb):
