@@ -217,6 +217,9 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     assert "Données au" in captions and "Data as of" not in captions
     sidebar = [e.label for e in at.sidebar.selectbox]
     assert sidebar[:2] == ["Langue", "Période"]
+    why = next(e for e in at.expander if e.label.startswith("Pourquoi")).dataframe[0].value
+    assert why["detail"].str.startswith(("valeur réelle", "en retard", "signalée", "aucune")).any()
+    assert not why["detail"].str.startswith(("actual ", "overdue:", "reported as")).any()
 
 
 @pytest.mark.parametrize(
