@@ -149,7 +149,8 @@ def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> Non
         show_table = st.toggle(t("common.show_table"), key=f"table_{key}")
         chart_export(fig, df[table_columns] if table_columns else df, key, number)
     if show_table:
-        st.dataframe(df[table_columns] if table_columns else df, hide_index=True, key=f"df_{key}")
+        shown = df[table_columns] if table_columns else df
+        st.dataframe(shown, hide_index=True, key=f"df_{key}", column_config=column_labels(shown.columns))
 
 
 CHART_NUMBERS = "_chart_numbers"  # reset by dashboard.py at the top of every run
