@@ -58,5 +58,28 @@ class Reference:
         """Themes a report may be filed for: active or proposed ones."""
         return {r["code"]: r["name"] for r in self["themes"] if r["state"] in ("active", "proposed")}
 
-    def participants(self, theme: str) -> list[str]:
-        return [r["sector"] for r in self["focal_points"] if r["theme"] == theme]
+    def participants(self, theme: str, period: str | None = None) -> list[str]:
+        """The reporting units that owe a report on `theme` (in `period`, when given)."""
+        return [r["sector"] for r in self["focal_points"]
+                if r["theme"] == theme and (period is None or assignment_valid(r, period))]
+
+    def assignment(self, theme: str, sector: str, period: str) -> dict[str, str] | None:
+        """The focal point assignment of (theme, sector) valid in `period`, or None: no report is
+        owed, and none is accepted, without one."""
+        for r in self["focal_points"]:
+            if r["theme"] == theme and r["sector"] == sector and assignment_valid(r, period):
+                return r
+        return None
+
+
+ASSIGNMENTS_MAINTAINER = "the ISC secretariat (data/reference/focal_points.csv)"
+
+
+def assignment_valid(row: dict[str, str], period: str) -> bool:
+    """An assignment is valid in a quarter it overlaps: valid_from <= quarter end and
+    (valid_to blank or >= quarter start). Blank dates mean open-ended."""
+    from isc.periods import Period
+
+    p = Period.parse(period)
+    start, end = (row.get("valid_from") or ""), (row.get("valid_to") or "")
+    return (not start or start <= p.end.isoformat()) and (not end or end >= p.start.isoformat())

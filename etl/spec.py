@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TEMPLATE_VERSION = "1.0"
+TEMPLATE_VERSION = "1.1"
+# Files stamped with these versions are still read: 1.1 only added what 1.0 files may lack
+# (optional columns, the hidden key sheet).
+COMPATIBLE_TEMPLATE_VERSIONS = ("1.0", "1.1")
 
 STATUSES = ("On track", "At risk", "Off track", "Completed", "Not started")
 ACTIVITY_STATUSES = ("Planned", "In progress", "Delayed", "Completed", "Cancelled")
@@ -18,6 +21,9 @@ SECTOR_ROLES = ("Partner", "Joint")
 SEVERITIES = ("Low", "Medium", "High")
 RISK_KINDS = ("Risk", "Request for decision")
 UNITS = ("%", "number", "events", "participants", "countries", "publications", "CHF", "days")
+# How an indicator's values of several Sectors combine into one figure for the theme; blank means
+# the default of its unit (data/reference/units.csv).
+COMBINE_CHOICES = ("Sum", "Maximum", "Average", "Per Sector only")
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,8 @@ class Column:
     max_length: int = 2000
     width: int = 18
     help: str = ""
+    # May be absent from files made with an earlier template version (then read as blank).
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,17 @@ class HeaderField:
 REPORT_SHEET = "Report"
 INSTRUCTIONS_SHEET = "Instructions"
 LISTS_SHEET = "Lists"
+# A very hidden, protected sheet written by the template: what the file was made for. Cells
+# A1:B5 hold the pairs ("template_version", v), ("theme", code), ("period", "2025-Q3"),
+# ("sector", code), ("made_at", ISO timestamp). Files without it (older templates) are read
+# without the key check.
+KEY_SHEET = "_key"
+KEY_FIELDS = ("template_version", "theme", "period", "sector", "made_at")
+
+# Dropdown values in other languages -> the canonical (English) value the loader stores:
+# CHOICE_ALIASES[lang][label] = canonical. The template in that language offers these labels;
+# the validator accepts them in any file.
+CHOICE_ALIASES: dict[str, dict[str, str]] = {}
 
 HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("Template version", "template_version", help="Filled in by the template; do not change."),
@@ -107,6 +126,8 @@ INDICATORS = TableSheet(
         Column("Target date", "target_date", "date", required=True, width=13),
         Column("Actual", "actual", "number", width=11, help="Value at the end of the period."),
         Column("Comment", "comment", max_length=2000, width=30),
+        Column("Combine across Sectors", "combine", "enum", choices=COMBINE_CHOICES, width=14, optional=True,
+               help="How this indicator adds up with other Sectors' values; blank = the unit's default."),
     ),
     "One row per indicator; the actual value is the value at the end of the reporting period.",
     required=True,
