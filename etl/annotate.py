@@ -6,7 +6,9 @@ when a cell has both) and a comment saying what is wrong and how to fix it. A ne
 sheet or column, a file-level problem) are only there. Nothing else in the file changes.
 
 Works on the uploaded bytes with openpyxl. Call it only for files the reader could open
-(etl.reader refuses bombs and oversized sheets before openpyxl ever sees them).
+(etl.reader refuses bombs and oversized sheets before openpyxl ever sees them). It checks the
+file with etl.reader.sniff again all the same, and whatever goes wrong ends as a ValueError: a
+file that cannot be annotated is simply offered without its marked copy, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import quote_sheetname
 
+from etl.reader import sniff
 from etl.validate import Issue
 
 ERROR_COLOR = "FFC7CE"  # light red
@@ -71,13 +74,17 @@ def marked_cells(issues: list[Issue | dict]) -> dict[tuple[str, str], str]:
 
 
 def annotate(data: bytes, issues: list[Issue | dict]) -> bytes:
-    """The workbook `data` with every issue marked; raises ValueError if openpyxl cannot open it."""
-    issues = [_as_issue(i) for i in issues]
+    """The workbook `data` with every issue marked; raises ValueError (and nothing else) if it
+    cannot be annotated: a damaged or hostile file, or anything openpyxl trips over."""
     try:
-        wb = load_workbook(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - any parse failure means "cannot annotate"
+        sniff(data)  # no bomb, no damaged part reaches openpyxl
+        return _annotated(data, [_as_issue(i) for i in issues])
+    except Exception as exc:  # noqa: BLE001 - any failure means "cannot annotate"
         raise ValueError(f"the workbook cannot be opened for annotation: {exc}") from exc
 
+
+def _annotated(data: bytes, issues: list[Issue]) -> bytes:
+    wb = load_workbook(io.BytesIO(data))
     by_cell: dict[tuple[str, str], list[Issue]] = defaultdict(list)
     placed: set[int] = set()
     for n, i in enumerate(issues):
