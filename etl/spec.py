@@ -75,8 +75,55 @@ KEY_FIELDS = ("template_version", "theme", "period", "sector", "made_at")
 
 # Dropdown values in other languages -> the canonical (English) value the loader stores:
 # CHOICE_ALIASES[lang][label] = canonical. The template in that language offers these labels;
-# the validator accepts them in any file.
-CHOICE_ALIASES: dict[str, dict[str, str]] = {}
+# the validator accepts them in any file. The template offers the first label of each value;
+# later labels of the same value are other spellings accepted on upload.
+CHOICE_ALIASES: dict[str, dict[str, str]] = {
+    "fr": {
+        # STATUSES
+        "En bonne voie": "On track",
+        "À risque": "At risk",
+        "Hors trajectoire": "Off track",
+        "Terminé": "Completed",
+        "Non commencé": "Not started",
+        # ACTIVITY_STATUSES (and "Terminé" above)
+        "Prévu": "Planned",
+        "En cours": "In progress",
+        "En retard": "Delayed",
+        "Annulé": "Cancelled",
+        # SECTOR_ROLES
+        "Partenaire": "Partner",
+        "Conjoint": "Joint",
+        # SEVERITIES
+        "Faible": "Low",
+        "Modéré": "Medium",
+        "Élevé": "High",
+        # RISK_KINDS
+        "Risque": "Risk",
+        "Demande de décision": "Request for decision",
+        # UNITS
+        "%": "%",
+        "nombre": "number",
+        "événements": "events",
+        "participants": "participants",
+        "pays": "countries",
+        "publications": "publications",
+        "CHF": "CHF",
+        "jours": "days",
+        # COMBINE_CHOICES
+        "Somme": "Sum",
+        "Maximum": "Maximum",
+        "Moyenne": "Average",
+        "Par Secteur uniquement": "Per Sector only",
+        # other spellings (feminine agreement with "activité", "gravité")
+        "Terminée": "Completed",
+        "Prévue": "Planned",
+        "Retardée": "Delayed",
+        "Annulée": "Cancelled",
+        "Conjointe": "Joint",
+        "Modérée": "Medium",
+        "Élevée": "High",
+    },
+}
 
 HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("Template version", "template_version", help="Filled in by the template; do not change."),
