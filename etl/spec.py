@@ -21,6 +21,9 @@ SECTOR_ROLES = ("Partner", "Joint")
 SEVERITIES = ("Low", "Medium", "High")
 RISK_KINDS = ("Risk", "Request for decision")
 UNITS = ("%", "number", "events", "participants", "countries", "publications", "CHF", "days")
+# Units with a natural bound: an indicator's baseline, target and actual lie from 0 to it
+# (a percentage; a number of countries, at most the 194 Member States).
+UNIT_BOUNDS: dict[str, float] = {"%": 100, "countries": 194}
 # How an indicator's values of several Sectors combine into one figure for the theme; blank means
 # the default of its unit (data/reference/units.csv).
 COMBINE_CHOICES = ("Sum", "Maximum", "Average", "Per Sector only")
