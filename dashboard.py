@@ -11,6 +11,7 @@ import streamlit as st
 
 from isc import i18n
 from isc.db import connection
+from isc.periods import default_period, today
 from pages.common import FILTER_KEYS, lang, q, t
 
 # Right-to-left languages (the catalogue's "_meta": {"dir": "rtl"}): the main area and the sidebar
@@ -69,7 +70,7 @@ def ensure_database() -> None:
 def shared_filters() -> None:
     """Sidebar filters; their values live in session_state and in the URL query string."""
     params = st.query_params
-    periods = q("periods")
+    periods = q("periods", today())
     themes = q("themes")
     tracks = q("tracks")
     sectors = q("sectors")
@@ -84,13 +85,17 @@ def shared_filters() -> None:
         "theme": dict(zip(themes["code"], themes["name"], strict=True)),
         "sector": dict(zip(sectors["code"], sectors["code"], strict=True)),
     }
+    # The period opens on the latest quarter that has ended (isc.periods.default_period), not on
+    # the latest one with an upload: one early report for the current quarter moves nobody.
+    first = {k: (options[k][0] if options[k] else None) for k in FILTER_KEYS} | {
+        "period": default_period(periods, today())}
     for key in FILTER_KEYS:
         state_key = f"filter_{key}"
         if state_key not in st.session_state:
             wanted = params.get(key)
-            st.session_state[state_key] = wanted if wanted in options[key] else options[key][0] if options[key] else None
+            st.session_state[state_key] = wanted if wanted in options[key] else first[key]
         elif st.session_state[state_key] not in options[key]:
-            st.session_state[state_key] = options[key][0] if options[key] else None
+            st.session_state[state_key] = first[key]
     with st.sidebar:
         st.selectbox(t("filter.period"), options["period"], key="filter_period")
         # A None value shows the placeholder, so the placeholder names the "all" choice.

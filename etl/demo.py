@@ -26,7 +26,7 @@ from etl.load import Outcome, init_db, load_bytes
 from etl.reference import Reference
 from etl.template import template_bytes
 from isc.db import connection
-from isc.periods import Period, period_range
+from isc.periods import Period, latest_ended, period_range
 
 FIRST_PERIOD = Period(2024, 1)
 SEED = 191
@@ -102,8 +102,16 @@ LAGGING = {("SPACE", "ITU-D"): 0.55, ("REG", "RO"): 0.6, ("EVT", "GS"): 0.86, ("
            ("YOUTH", "ITU-T"): 0.88}
 
 
+# Units that count things: their demo values are whole numbers.
+_COUNTS = ("number", "countries", "participants", "events", "publications")
+
+
+def _value(x: float, unit: str) -> float:
+    return float(round(x)) if unit in _COUNTS else round(x, 1)
+
+
 def latest_complete_period(today: dt.date | None = None) -> Period:
-    return Period.containing(today or dt.date.today()).previous()
+    return latest_ended(today)
 
 
 def _report(rng: random.Random, theme: str, sector: str, period: Period, participants: list[str],
@@ -155,7 +163,7 @@ def _report(rng: random.Random, theme: str, sector: str, period: Period, partici
         actual = base + (target - base) * frac * pace * rng.uniform(0.97, 1.05)
         inds.append({"indicator_id": f"I-{j + 1}", "name": name, "unit": unit, "baseline": base,
                      "baseline_date": bdate, "target": target, "target_date": tdate,
-                     "actual": round(actual, 1), "comment": None})
+                     "actual": _value(actual, unit), "comment": None})
     results = []
     if (theme, str(period)) in RESULTS_FROM_SEEDS and sector == participants[0]:
         title, desc = RESULTS_FROM_SEEDS[(theme, str(period))]
@@ -203,7 +211,7 @@ def plan(ref: Reference, last: Period, seed: int = SEED):
                 if rng.random() < 0.05:
                     report = copy.deepcopy(report)
                     for ind in report.indicators:
-                        ind["actual"] = round(ind["actual"] * 1.03, 1)
+                        ind["actual"] = _value(ind["actual"] * 1.03, ind["unit"])
                     report.header["summary"] += " Revised figures."
                     yield theme, sector, period, report, at + dt.timedelta(days=5), 1
 

@@ -151,8 +151,8 @@ def load_bytes(
     report = result.report
     period = Period.parse(report.header["period"])
     with _gc_paused():
-        computed, reasons = status_rule.report_status(report.indicators, report.activities, period.end)
-        ind_status = [status_rule.indicator_status(i, period.end) for i in report.indicators]
+        computed, ind_status, others = status_rule.assess_report(report.indicators, report.activities, period.end)
+        reasons = ind_status + others
     stored = store_original(data, sha, db)
     meta = writes.UploadMeta(sha, display_name, stored, len(data), uploaded_by,
                              report.header["template_version"], len(warnings), illustrative, uploaded_at)

@@ -24,6 +24,7 @@ TABLES = (
     "focal_points",
     "iscg_coordinators",
     "users",
+    "units",
 )
 
 

@@ -21,13 +21,14 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from isc import indicators
 from isc.i18n import DEFAULT, plural, translate
-from isc.status import AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
+from isc.status import ALL, AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
 
 ITU_BLUE = "#1D5C9B"
 # Series colours (one per track or Sector): each at least 3:1 against white.
 BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#1F7A8C", "#3A78B8", "#6C5B9E"]
-STATUS_ORDER = [COMPLETED, ON_TRACK, AT_RISK, OFF_TRACK, NOT_REPORTED]
+STATUS_ORDER = list(ALL)
 # Okabe-Ito hues, adjusted so that each is at least 3:1 against the white background (WCAG 1.4.11,
 # graphical objects) and at least 4.5:1 against the dark text written on it (TEXT_ON_STATUS);
 # tests/test_contrast.py computes both.
@@ -268,9 +269,14 @@ def status_mix_summary(df: pd.DataFrame, group: str, unit: str = "theme", lang: 
     bad = df[df["status"].isin([AT_RISK, OFF_TRACK])].groupby(group, sort=False)["count"].sum()
     worst_group = bad.idxmax() if len(bad) and bad.max() > 0 else None
     total = int(df["count"].sum())
-    lead = translate(
-        lang, "chart.status_mix.lead", items=_plural(total, unit, lang), groups=df[group].nunique()
-    )
+    if unit == "report":  # reports owed (one per theme and Sector with a focal point): say how many came in
+        received = int(df.loc[df["status"] != NOT_REPORTED, "count"].sum())
+        lead = translate(lang, "chart.status_mix.lead_reports", items=_plural(total, "expected_report", lang),
+                         groups=df[group].nunique(), received=received)
+    else:
+        lead = translate(
+            lang, "chart.status_mix.lead", items=_plural(total, unit, lang), groups=df[group].nunique()
+        )
     if worst_group is None:
         return translate(lang, "chart.status_mix.none_bad", lead=lead)
     return translate(lang, "chart.status_mix.worst", lead=lead, group=worst_group, n=int(bad.max()))
@@ -525,28 +531,43 @@ def progress_trend(
 # --- indicators ------------------------------------------------------------------------------
 
 
+def _with_combine(df: pd.DataFrame) -> pd.DataFrame:
+    """Frames from before the indicator's combination was known count as not combinable."""
+    if "combine" not in df.columns:
+        df = df.assign(combine=indicators.PER_SECTOR)
+    if "bound" not in df.columns:
+        df = df.assign(bound=float("nan"))
+    return df
+
+
 def indicator_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     if df.empty:
         return translate(lang, "chart.indicator.empty")
     last = df["period"].max()
-    now = df[df["period"] == last]
+    now = _with_combine(df[df["period"] == last])
+    totals = indicators.combined(now).set_index("name") if not now.empty else pd.DataFrame()
     parts = []
     for name, part in now.groupby("name", sort=False):
-        actual = part["actual"].sum(min_count=1)
-        target = part["target"].sum(min_count=1)
         unit = part["unit"].iloc[0] or ""
-        if pd.notna(actual) and pd.notna(target) and target:
-            parts.append(
-                translate(
-                    lang,
-                    "chart.indicator.part",
-                    name=name,
-                    actual=f"{actual:g}",
-                    target=f"{target:g}",
-                    unit=unit,
-                    share=f"{actual / target:.0%}",
+        if name in totals.index:  # a theme figure that means something: summed, largest or averaged
+            row = totals.loc[name]
+            actual, target = row["actual"], row["target"]
+            if actual is not None and pd.notna(actual) and target is not None and pd.notna(target) and target:
+                parts.append(
+                    translate(
+                        lang,
+                        f"chart.indicator.part_{row['combine']}",
+                        name=name,
+                        actual=f"{actual:g}",
+                        target=f"{target:g}",
+                        unit=unit,
+                        share=f"{actual / target:.0%}",
+                    )
                 )
-            )
+        else:  # not combinable: each Sector's own value
+            values = ", ".join(f"{s} {a:g}" for s, a in zip(part["sector"], part["actual"], strict=True) if pd.notna(a))
+            if values:
+                parts.append(translate(lang, "chart.indicator.part_per_sector", name=name, values=values, unit=unit))
     return translate(
         lang,
         "chart.indicator.summary",
@@ -568,6 +589,8 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
         u = df.loc[df["name"] == n, "unit"].dropna()
         units[n] = u.iloc[0] if len(u) else ""
     sectors = list(dict.fromkeys(df["sector"])) if not df.empty else []
+    totals = indicators.combined(_with_combine(df)) if not df.empty else pd.DataFrame(columns=["name"])
+    period_ends = dict(zip(df["period"], df["period_end"], strict=False)) if not df.empty else {}
     gap_x, gap_y = 0.07, 0.16
     width, row_h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
     data, layout, notes = [], {}, []
@@ -613,6 +636,26 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
                     "yaxis": f"y{ax}",
                     "line": {"color": BLUES[j % len(BLUES)], "width": 3},
                     "hovertemplate": f"{sector} %{{x|%Y-%m-%d}}: %{{y:g}} {units[name]}<extra></extra>",
+                }
+            )
+        total = totals[totals["name"] == name]
+        if not total.empty:  # the theme's figure, only where the indicator combines across Sectors
+            how = total["combine"].iloc[0]
+            label = translate(lang, f"chart.indicator.total_{how}")
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [period_ends.get(p) for p in total["period"]],
+                    "y": total["actual"].tolist(),
+                    "mode": "lines+markers",
+                    "name": label,
+                    "legendgroup": "total",
+                    "showlegend": "total" not in {d.get("legendgroup") for d in data if d.get("showlegend")},
+                    "xaxis": f"x{ax}",
+                    "yaxis": f"y{ax}",
+                    "line": {"color": "#111111", "width": 4},
+                    "marker": {"symbol": "square", "size": 8},
+                    "hovertemplate": f"{label} %{{x|%Y-%m-%d}}: %{{y:g}} {units[name]}<extra></extra>",
                 }
             )
         first = part.iloc[0]

@@ -12,8 +12,6 @@ import pandas as pd
 
 from isc import status as rule
 
-SEVERITY = {rule.OFF_TRACK: 4, rule.AT_RISK: 3, rule.NOT_REPORTED: 2, rule.ON_TRACK: 1, rule.COMPLETED: 0}
-
 
 def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Order the themes of `current` (theme_status rows) for discussion.
@@ -31,7 +29,8 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     off = df["computed_status"] == rule.OFF_TRACK
     df["priority"] = 1
     df.loc[off | df["changed"], "priority"] = 0
-    df["severity"] = df["computed_status"].map(SEVERITY).fillna(0)
+    # Higher = discuss sooner: the reverse of the status vocabulary's attention order.
+    df["severity"] = len(rule.ATTENTION) - df["computed_status"].map(rule.attention_rank)
 
     def why(r) -> str:
         parts = []

@@ -36,6 +36,7 @@ import plotly.graph_objects as go
 from isc import charts as isc_charts
 from isc import export
 from isc.db import queries
+from isc.periods import default_period
 from isc.status import LABELS
 
 Progress = Callable[[float, str], None]
@@ -286,7 +287,7 @@ def build_items(
 
     Returns the items, one manifest record per item, the context and notes for the user."""
     version = resolve_version(db, version)
-    period = period or (queries.periods(db) or [None])[-1]
+    period = period or default_period(queries.periods(db=db))
     if period is None:
         raise ValueError("no report has been loaded: there is nothing to export")
     unknown = [k for k in charts if k not in CATALOGUE]

@@ -236,6 +236,23 @@ def status_text(status: str) -> str:
     return charts.status_text(status, lang())
 
 
+def coverage_note(row) -> str:
+    """" · 2 of 4 Sectors reported" for a theme rated on incomplete reporting, else ""."""
+    got, owed = int(getattr(row, "sectors_reported", 0)), int(getattr(row, "sectors_expected", 0))
+    if 0 < got < owed:
+        return " · " + t("common.sectors_reported", n=got, m=owed)
+    return ""
+
+
+def change_text(kind: str, silent=()) -> str:
+    """A "What changed" kind (isc.status.CHANGES) in words; "no report this time" names who."""
+    if kind == "no report this time":
+        return t("change.no_report_this_time", sectors=", ".join(silent))
+    key = {"worse": "change.worse", "better": "change.better", "not reported": "change.not_reported",
+           "reported again": "change.reported_again"}.get(kind)
+    return t(key) if key else kind
+
+
 def explain_status(
     theme: str, period: str, sector: str | None = None, label: str | None = None, expanded: bool = False
 ) -> None:

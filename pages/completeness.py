@@ -8,26 +8,26 @@ import streamlit as st
 
 from isc import completeness as comp
 from isc import coordination_charts as charts
-from isc.db import connection, coordination
-from isc.periods import Period
+from isc.db import connection, coordination, queries
+from isc.periods import Period, default_period, today
 from pages.common import as_of_caption, column_labels, filters, lang, localise, show_chart, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _inputs(fingerprint: tuple):
-    return coordination.expected_reports(), coordination.first_uploads(), coordination.report_periods()
+def _inputs(fingerprint: tuple, on):
+    return coordination.expected_reports(), coordination.first_uploads(), queries.periods(on)
 
 
 st.title(t("completeness.title"))
 st.caption(t("completeness.caption"))
-expected, uploads, periods = _inputs(connection.fingerprint())
+expected, uploads, periods = _inputs(connection.fingerprint(), today())
 expected = localise(expected)  # theme and track names in the selected language
 if not periods:
     st.info(t("common.no_reports_yet"))
     st.stop()
 
 f = filters()
-period = f.get("period") if f.get("period") in periods else periods[-1]
+period = f.get("period") if f.get("period") in periods else default_period(periods, today())
 c1, c3 = st.columns([1, 3])
 grace = c1.number_input(
     t("completeness.grace"),

@@ -13,11 +13,12 @@ import streamlit as st
 
 from isc import i18n, pack
 from isc.db import connection
+from isc.periods import today
 from pages.common import filters, lang, q, t
 
 f = filters()
 st.header(t("export.title"), anchor=False)
-periods = q("periods")[::-1]
+periods = q("periods", today())[::-1]
 if not periods:
     st.info(t("export.nothing"))
     st.stop()

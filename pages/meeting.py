@@ -18,6 +18,7 @@ from isc import meeting as meeting_rules
 from isc import reason_text
 from isc import status as rule
 from isc.db import coordination
+from isc.periods import today
 from pages.common import lang, md, q, t
 
 # Scoped to this page: the style element exists only while this page is shown, so the
@@ -87,7 +88,7 @@ def _open(mid: int | None) -> None:
 def start_screen() -> None:
     st.title(t("meeting.title"))
     st.markdown(t("meeting.intro"))
-    periods = q("periods")
+    periods = q("periods", today())
     if not periods:
         st.info(t("common.no_reports_yet"))
         return

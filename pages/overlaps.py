@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from isc import overlaps
-from isc.db import connection, coordination
+from isc.db import connection, coordination, queries
 from pages.common import as_of_caption, column_labels, filters, md, t
 
 
@@ -16,7 +16,7 @@ def _rows(fingerprint: tuple, period: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _periods(fingerprint: tuple):
-    return coordination.report_periods()
+    return queries.live_periods()
 
 
 def _user() -> str:

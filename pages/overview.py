@@ -4,8 +4,21 @@ import datetime as dt
 
 import streamlit as st
 
+from isc import status as rule
 from isc.periods import Period
-from pages.common import as_of_text, explain_statuses, figure, filters, md, q, show_chart, status_text, t
+from pages.common import (
+    as_of_text,
+    change_text,
+    coverage_note,
+    explain_statuses,
+    figure,
+    filters,
+    md,
+    q,
+    show_chart,
+    status_text,
+    t,
+)
 
 f = filters()
 period = f["period"]
@@ -19,15 +32,35 @@ prev = str(Period.parse(period).previous())
 
 counts = q("status_counts", period, **sel)
 before = q("status_counts", prev, **sel).set_index("status")["themes"]
-for col, row in zip(st.columns(5), counts.itertuples(), strict=True):
+owed_now = q("report_status", period, **sel)
+owed_before = q("report_status", prev, **sel)
+missing_now = int((owed_now["computed_status"] == rule.NOT_REPORTED).sum())
+missing_before = int((owed_before["computed_status"] == rule.NOT_REPORTED).sum())
+ts = q("theme_status", period, **sel)
+cols = st.columns(5)
+# Four boxes count themes by status; the fifth counts reports, like the Completeness page: a theme
+# is "not reported" only when none of its Sectors reported, but every missing report is counted.
+for col, row in zip(cols, counts[counts["status"] != rule.NOT_REPORTED].itertuples(), strict=False):
     delta = int(row.themes - before.get(row.status, 0))
     col.metric(
         status_text(row.status),
         int(row.themes),
         delta=t("overview.delta", delta=f"{delta:+d}", prev=prev) if delta else None,
-        delta_color="inverse" if row.status in ("at_risk", "off_track", "not_reported") else "normal",
+        delta_color="inverse" if row.status in ("at_risk", "off_track") else "normal",
         border=True,
     )
+delta = missing_now - missing_before
+cols[4].metric(
+    t("overview.reports_missing"),
+    t("common.n_of_m", n=missing_now, m=len(owed_now)),
+    delta=t("overview.delta", delta=f"{delta:+d}", prev=prev) if delta else None,
+    delta_color="inverse",
+    border=True,
+    help=t("overview.reports_missing_help"),
+)
+incomplete = int(((ts["sectors_reported"] > 0) & (ts["sectors_reported"] < ts["sectors_expected"])).sum())
+none_in = int((ts["computed_status"] == rule.NOT_REPORTED).sum())
+st.caption(t("overview.status_note", themes=len(ts), incomplete=incomplete, none=none_in))
 
 left, mid, right = st.columns([1.15, 1.55, 0.9])
 with left:
@@ -64,11 +97,10 @@ with mid:
         ["theme_name", "sector", "computed_status", "self_status"],
     )
 with right, st.container(height=540, border=False):
-    ts = q("theme_status", period, **sel)
-    worst = ts[ts["computed_status"].isin(["off_track", "at_risk"])].sort_values(
-        "computed_status", key=lambda s: s.map({"off_track": 0, "at_risk": 1})
+    worst = ts[ts["computed_status"].isin([rule.OFF_TRACK, rule.AT_RISK])].sort_values(
+        "computed_status", key=lambda s: s.map(rule.attention_rank), kind="stable"
     )
-    lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}" for r in worst.itertuples()]
+    lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}{coverage_note(r)}" for r in worst.itertuples()]
     st.markdown(t("overview.off_and_at_risk", n=len(worst)) + "\n\n" + ("\n".join(lines) or t("common.none")))
     if len(worst):
         explain_statuses(
@@ -78,14 +110,8 @@ with right, st.container(height=540, border=False):
             label=t("overview.why_these"),
         )
     changes = q("status_changes", period, **sel)
-    change = {
-        "worse": t("change.worse"),
-        "better": t("change.better"),
-        "not reported": t("change.not_reported"),
-        "reported again": t("change.reported_again"),
-    }
     lines = [
-        f"- **{md(r.theme_name)}** ({change.get(r.change, r.change)}): "
+        f"- **{md(r.theme_name)}** ({change_text(r.change, r.silent)}): "
         f"{status_text(r.previous_status)} → {status_text(r.status)}"
         for r in changes.itertuples()
     ]

@@ -26,7 +26,8 @@ for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
         st.subheader(f"{code}: {md(row['name'])}")
         a, b, c = st.columns(3)
         a.metric(t("nav.themes"), int(row["themes"]))
-        b.metric(t("sectors.reports_received"), int(row["reports_received"]))
+        b.metric(t("sectors.reports_received_of"),
+                 t("common.n_of_m", n=int(row["reports_received"]), m=int(row["reports_owed"])))
         c.metric(t("sectors.led"), int(row["led"]))
         a.metric(t("sectors.joint"), int(row["joint"]))
         b.metric(t("sectors.partner"), int(row["partnered"]))

@@ -3,6 +3,7 @@ status history, indicators against target and baseline, activities, results and 
 
 import streamlit as st
 
+from isc import indicators
 from pages.common import (
     as_of_text,
     column_labels,
@@ -128,8 +129,20 @@ show_chart(
     figure("indicator_chart", ind, as_of),
     ind,
     "themes_indicators",
-    ["period", "sector", "name", "unit", "baseline", "target", "target_date", "actual", "status"],
+    ["period", "sector", "name", "unit", "baseline", "target", "target_date", "actual", "status", "combine"],
 )
+if period and not ind.empty:
+    table = indicators.period_table(ind, period)
+    if not table.empty:
+        st.markdown(t("themes.indicators_table", period=period))
+        table["combine"] = table["combine"].map(lambda c: t(f"themes.combine.{c}"))
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="themes_indicator_table",
+            column_config={"name": t("col.indicator"), "unit": t("col.unit"), "theme": t("col.theme_figure"),
+                           "combine": t("col.combine")},
+        )
 
 left, right = st.columns([3, 2])
 with left:

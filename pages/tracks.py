@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, md, q, show_chart, status_text, t
+from isc.periods import today
+from pages.common import as_of_text, coverage_note, figure, filters, md, q, show_chart, status_text, t
 
 f = filters()
 period = f["period"]
@@ -26,7 +27,7 @@ for col, tr in zip(st.columns(max(1, len(tracks))), tracks.itertuples(), strict=
         st.markdown(t("tracks.reviewed_by", body=body))
         st.caption(tr.review)
         st.metric(t("tracks.good"), t("common.n_of_m", n=good, m=len(mine)))
-        lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}" for r in mine.itertuples()]
+        lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}{coverage_note(r)}" for r in mine.itertuples()]
         st.markdown("\n".join(lines) or t("themes.none"))
 
 left, right = st.columns(2)
@@ -34,5 +35,5 @@ with left:
     tp = q("track_progress", period, **sel)
     show_chart(figure("track_progress", tp, as_of, height=420), tp, "tracks_mix")
 with right:
-    trend = q("track_trend", **sel)
+    trend = q("track_trend", today=today(), **sel)
     show_chart(figure("progress_trend", trend, as_of, height=420), trend, "tracks_trend")

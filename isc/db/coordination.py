@@ -250,11 +250,13 @@ def reviews(db: Db = None) -> pd.DataFrame:
 
 
 def expected_reports(db: Db = None) -> pd.DataFrame:
-    """The reports expected every period: one per focal point (theme x sector) of a current theme."""
+    """The reports owed: one per focal point assignment (theme x sector) of a current theme, while
+    both the theme and the assignment are valid (valid_from/valid_to: the overlap of the two)."""
     with connection.read(db) as con:
         return con.execute(
             """SELECT f.theme, h.name AS theme_name, h.track, t.name AS track_name, f.sector,
-                      f.focal_point, f.email, h.valid_from, h.valid_to
+                      f.focal_point, f.email, greatest(h.valid_from, f.valid_from) AS valid_from,
+                      least(h.valid_to, f.valid_to) AS valid_to
                FROM focal_point f JOIN theme h ON h.code = f.theme JOIN track t ON t.code = h.track
                WHERE h.state IN ('active', 'proposed')
                ORDER BY t.position, h.name, f.sector"""
@@ -284,5 +286,7 @@ def first_uploads(db: Db = None, version: int | None = None) -> pd.DataFrame:
 
 
 def report_periods(db: Db = None) -> list[str]:
-    with connection.read(db) as con:
-        return [r[0] for r in con.execute("SELECT DISTINCT period FROM upload ORDER BY period").fetchall()]
+    """Quarters with a live report (an undone upload leaves none)."""
+    from isc.db import queries
+
+    return queries.live_periods(db)

@@ -14,19 +14,11 @@ import re
 
 import pandas as pd
 
+from isc import periods as P
 from isc import status as rule
 from isc.db import connection
 
 Db = str | os.PathLike | None
-
-# Status ranks for SQL aggregation: the worst status of a theme's sector reports wins.
-_RANK_SQL = """CASE {col} WHEN 'completed' THEN 0 WHEN 'on_track' THEN 1 WHEN 'at_risk' THEN 2
-    WHEN 'off_track' THEN 3 END"""
-_UNRANK_SQL = """CASE {col} WHEN 0 THEN 'completed' WHEN 1 THEN 'on_track' WHEN 2 THEN 'at_risk'
-    WHEN 3 THEN 'off_track' END"""
-_SELF_SQL = """CASE {col} WHEN 'Completed' THEN 'completed' WHEN 'On track' THEN 'on_track'
-    WHEN 'Not started' THEN 'on_track' WHEN 'At risk' THEN 'at_risk' WHEN 'Off track' THEN 'off_track' END"""
-
 
 def _df(sql: str, params: list | None = None, db: Db = None) -> pd.DataFrame:
     with connection.read(db) as con:
@@ -70,10 +62,16 @@ def as_of(db: Db = None, version: int | None = None) -> dt.datetime | None:
     return _value("SELECT max(happened_at) FROM event WHERE seq <= ?", [_v(version, db)], db=db)
 
 
-def periods(db: Db = None) -> list[str]:
-    """Periods that have at least one report, oldest first."""
-    df = _df("SELECT DISTINCT period FROM upload ORDER BY period", db=db)
+def live_periods(db: Db = None, version: int | None = None) -> list[str]:
+    """Quarters with at least one live report at `version` (an undone upload leaves none)."""
+    df = _df("SELECT DISTINCT period FROM live_uploads(?) ORDER BY period", [_v(version, db)], db=db)
     return df["period"].tolist()
+
+
+def periods(today: dt.date | None = None, db: Db = None, version: int | None = None) -> list[str]:
+    """The quarters a user can choose, oldest first (rule: isc.periods.available): those up to
+    the last that has ended, from the first live report on, and later ones with a live report."""
+    return P.available(live_periods(db, version), today)
 
 
 def sectors(db: Db = None) -> pd.DataFrame:
@@ -113,6 +111,25 @@ def _filters(track: str | None = None, sector: str | None = None, theme: str | N
     return {"tr": track, "s": sector, "th": theme}
 
 
+def _owed_sql(periods_sql: str) -> str:
+    """CTEs `periods` (from periods_sql, column period), `owed` (one row per report owed: a focal
+    point assignment of a current theme, both valid in the period) and `cells` (owed with the live
+    report's status, NULL where it is missing). Parameters: $v, $s and whatever periods_sql uses."""
+    return f"""periods AS ({periods_sql}),
+            owed AS (
+              SELECT pr.period, f.theme, f.sector, f.focal_point, f.email
+              FROM periods pr CROSS JOIN focal_point f JOIN theme h ON h.code = f.theme
+              WHERE h.state IN ('active', 'proposed') AND {P.sql_valid("f", "pr.period")}
+                AND {P.sql_valid("h", "pr.period")} AND ($s IS NULL OR f.sector = $s)),
+            live AS (
+              SELECT r.theme, r.period, r.sector, r.computed_status, r.self_status, r.upload_id, u.uploaded_at
+              FROM live_uploads($v) u JOIN report r ON r.upload_id = u.id),
+            cells AS (
+              SELECT o.*, l.computed_status AS c_status, {rule.sql_self_assessed("l.self_status")} AS s_status,
+                     l.upload_id, l.uploaded_at
+              FROM owed o LEFT JOIN live l ON l.theme = o.theme AND l.period = o.period AND l.sector = o.sector)"""
+
+
 def report_status(
     period: str,
     db: Db = None,
@@ -121,19 +138,19 @@ def report_status(
     sector: str | None = None,
     theme: str | None = None,
 ) -> pd.DataFrame:
-    """One row per expected (theme, sector) for the period: computed and self status."""
+    """One row per report owed for the period (theme x Sector): computed and self status,
+    'not_reported' where it is missing."""
     return _df_named(
-        f"""WITH live AS ({_live_reports_sql()})
-            SELECT f.theme, h.name AS theme_name, h.track, f.sector, f.focal_point, f.email,
-                   coalesce(l.computed_status, 'not_reported') AS computed_status,
-                   coalesce({_SELF_SQL.format(col="l.self_status")}, 'not_reported') AS self_status,
-                   l.upload_id, l.uploaded_at
-            FROM focal_point f
-            JOIN theme h ON h.code = f.theme
+        f"""WITH {_owed_sql("SELECT $p AS period")}
+            SELECT c.theme, h.name AS theme_name, h.track, c.sector, c.focal_point, c.email,
+                   coalesce(c.c_status, '{rule.NOT_REPORTED}') AS computed_status,
+                   coalesce(c.s_status, '{rule.NOT_REPORTED}') AS self_status,
+                   c.upload_id, c.uploaded_at
+            FROM cells c
+            JOIN theme h ON h.code = c.theme
             JOIN track t ON t.code = h.track
-            LEFT JOIN sector s ON s.code = f.sector
-            LEFT JOIN live l ON l.theme = f.theme AND l.sector = f.sector AND l.period = $p
-            WHERE h.state IN ('active', 'proposed') AND {_FILTERS_SQL} AND ($s IS NULL OR f.sector = $s)
+            LEFT JOIN sector s ON s.code = c.sector
+            WHERE {_FILTERS_SQL}
             ORDER BY t.position, h.name, s.position""",
         {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
         db,
@@ -147,34 +164,25 @@ def _df_named(sql: str, params: dict, db: Db) -> pd.DataFrame:
 
 
 def _theme_status_sql(periods_sql: str) -> str:
-    """Theme status per (theme, period) for the periods that `periods_sql` selects (column period).
-
-    A theme's status is the worst of its sectors' live reports; with a sector filter ($s), that
-    sector's report only. Parameters: $v, $tr, $s, $th and whatever periods_sql uses."""
-    return f"""WITH live AS (
-              SELECT r.theme, r.period, r.computed_status, r.self_status
-              FROM live_uploads($v) u JOIN report r ON r.upload_id = u.id
-              WHERE ($s IS NULL OR r.sector = $s)),
+    """Theme status per (theme, period) for the periods that `periods_sql` selects (column period):
+    the roll-up of isc.status over the reports owed. With a sector filter ($s), that Sector's
+    report only. Parameters: $v, $tr, $s, $th and whatever periods_sql uses."""
+    return f"""WITH {_owed_sql(periods_sql)},
             agg AS (
               SELECT theme, period,
-                     max({_RANK_SQL.format(col="computed_status")}) AS c_rank,
-                     max({_RANK_SQL.format(col=_SELF_SQL.format(col="self_status"))}) AS s_rank,
-                     count(*) AS sectors_reported
-              FROM live GROUP BY theme, period),
-            expected AS (SELECT theme, count(*) AS sectors_expected FROM focal_point
-                         WHERE ($s IS NULL OR sector = $s) GROUP BY theme),
-            periods AS ({periods_sql})
-            SELECT pr.period, h.code AS theme, h.name AS theme_name, h.track, t.name AS track_name,
-                   t.supervising_body, t.position AS track_position,
-                   coalesce({_UNRANK_SQL.format(col="a.c_rank")}, 'not_reported') AS computed_status,
-                   coalesce({_UNRANK_SQL.format(col="a.s_rank")}, 'not_reported') AS self_status,
-                   coalesce(a.sectors_reported, 0) AS sectors_reported,
-                   coalesce(e.sectors_expected, 0) AS sectors_expected
-            FROM theme h JOIN track t ON t.code = h.track
-            CROSS JOIN periods pr
-            LEFT JOIN agg a ON a.theme = h.code AND a.period = pr.period
-            LEFT JOIN expected e ON e.theme = h.code
-            WHERE h.state IN ('active', 'proposed') AND coalesce(e.sectors_expected, 0) > 0 AND {_FILTERS_SQL}"""
+                     {rule.sql_theme_status("c_status", "count(*)")} AS computed_status,
+                     {rule.sql_theme_status("s_status", "count(*)")} AS self_status,
+                     count(c_status) AS sectors_reported, count(*) AS sectors_expected,
+                     coalesce(list(sector ORDER BY sector) FILTER (WHERE c_status IS NOT NULL), [])
+                       AS sectors_in,
+                     coalesce(list(sector ORDER BY sector) FILTER (WHERE c_status IS NULL), [])
+                       AS sectors_missing
+              FROM cells GROUP BY theme, period)
+            SELECT a.period, h.code AS theme, h.name AS theme_name, h.track, t.name AS track_name,
+                   t.supervising_body, t.position AS track_position, a.computed_status, a.self_status,
+                   a.sectors_reported, a.sectors_expected, a.sectors_in, a.sectors_missing
+            FROM agg a JOIN theme h ON h.code = a.theme JOIN track t ON t.code = h.track
+            WHERE {_FILTERS_SQL}"""
 
 
 def theme_status(
@@ -195,8 +203,7 @@ def theme_status(
     return df
 
 
-_STATUSES_SQL = """SELECT * FROM (VALUES ('completed', 0), ('on_track', 1), ('at_risk', 2), ('off_track', 3),
-                   ('not_reported', 4)) s(status, pos)"""
+_STATUSES_SQL = rule.sql_statuses()
 
 
 def status_counts(
@@ -250,17 +257,23 @@ def track_trend(
     track: str | None = None,
     sector: str | None = None,
     theme: str | None = None,
+    today: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Per period and track: themes, themes on track or completed, and their share (%)."""
+    """Per period and track: themes, themes on track or completed, and their share (%).
+
+    Periods: the quarters that have ended (isc.periods.available, without a quarter still under way,
+    whose few early reports would read as a fall)."""
+    ended = P.latest_ended(today)
+    chosen = [p for p in periods(today, db, version) if P.Period.parse(p) <= ended]
     return _df_named(
-        f"""WITH ts AS ({_theme_status_sql("SELECT DISTINCT period FROM live_uploads($v)")})
+        f"""WITH ts AS ({_theme_status_sql("SELECT unnest($ps::VARCHAR[]) AS period")})
             SELECT period, track, track_name, count(*) AS themes,
                    count(*) FILTER (WHERE computed_status IN ('on_track', 'completed')) AS on_track,
                    round(100.0 * count(*) FILTER (WHERE computed_status IN ('on_track', 'completed'))
                          / count(*), 1) AS share
             FROM ts GROUP BY period, track, track_name, track_position
             ORDER BY period, track_position""",
-        {"v": _v(version, db)} | _filters(track, sector, theme),
+        {"v": _v(version, db), "ps": chosen} | _filters(track, sector, theme),
         db,
     )
 
@@ -273,27 +286,39 @@ def status_changes(
     sector: str | None = None,
     theme: str | None = None,
 ) -> pd.DataFrame:
-    """Themes whose computed status differs from the previous period, worse moves first."""
-    from isc.periods import Period
+    """Themes whose computed status differs from the previous period, worse moves first.
 
-    prev = str(Period.parse(period).previous())
-    return _df_named(
-        f"""WITH ts AS ({_theme_status_sql("SELECT unnest([$p, $q]) AS period")}),
-            cur AS (SELECT * FROM ts WHERE period = $p), old AS (SELECT * FROM ts WHERE period = $q)
-            SELECT cur.theme, cur.theme_name, cur.track_name, old.computed_status AS previous_status,
-                   cur.computed_status AS status,
-                   CASE WHEN cur.computed_status = 'not_reported' THEN 'not reported'
-                        WHEN old.computed_status = 'not_reported' THEN 'reported again'
-                        WHEN {_RANK_SQL.format(col="cur.computed_status")}
-                             > {_RANK_SQL.format(col="old.computed_status")} THEN 'worse'
-                        ELSE 'better' END AS change
-            FROM cur JOIN old ON old.theme = cur.theme
-            WHERE cur.computed_status <> old.computed_status
-            ORDER BY CASE change WHEN 'worse' THEN 0 WHEN 'not reported' THEN 1 WHEN 'better' THEN 2 ELSE 3 END,
-                     cur.track_position, cur.theme_name""",
+    `change` is isc.status.change: a lighter status while a Sector that reported last time is silent
+    now is "no report this time", never "better"; `silent` lists those Sectors."""
+    prev = str(P.Period.parse(period).previous())
+    both = _df_named(
+        f"""SELECT * FROM ({_theme_status_sql("SELECT unnest([$p, $q]) AS period")})""",
         {"v": _v(version, db), "p": period, "q": prev} | _filters(track, sector, theme),
         db,
     )
+    cur = both[both["period"] == period].set_index("theme")
+    old = both[both["period"] == prev].set_index("theme")
+    rows = []
+    for code, r in cur.iterrows():
+        if code not in old.index:
+            continue
+        o = old.loc[code]
+        silent = [x for x in o["sectors_in"] if x not in set(r["sectors_in"])]
+        how = rule.change(o["computed_status"], r["computed_status"], bool(silent))
+        if how is None:
+            continue
+        rows.append({"theme": code, "theme_name": r["theme_name"], "track_name": r["track_name"],
+                     "previous_status": o["computed_status"], "status": r["computed_status"], "change": how,
+                     "silent": silent, "sectors_reported": r["sectors_reported"],
+                     "sectors_expected": r["sectors_expected"], "_track": r["track_position"]})
+    cols = ["theme", "theme_name", "track_name", "previous_status", "status", "change", "silent",
+            "sectors_reported", "sectors_expected"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    order = {c: i for i, c in enumerate(rule.CHANGES)}
+    df = pd.DataFrame(rows)
+    df["_order"] = df["change"].map(order)
+    return df.sort_values(["_order", "_track", "theme_name"], kind="stable")[cols].reset_index(drop=True)
 
 
 def theme_sector_matrix(
@@ -326,7 +351,7 @@ def status_reasons(
             SELECT l.sector, l.computed_status, l.self_status, s.kind, s.ref, s.label,
                    s.status, s.detail, l.theme
             FROM live l JOIN status_reason s ON s.upload_id = l.upload_id
-            ORDER BY l.theme, l.sector, {_RANK_SQL.format(col="s.status")} DESC, s.kind, s.ref""",
+            ORDER BY l.theme, l.sector, {rule.sql_rank("s.status")} DESC, s.kind, s.ref""",
         {"v": _v(version, db), "p": period, "t": theme, "ts": list(themes) if themes is not None else None},
         db,
     )
@@ -335,7 +360,7 @@ def status_reasons(
 def status_history(theme: str, db: Db = None, version: int | None = None) -> pd.DataFrame:
     return _df_named(
         f"""SELECT period, sector, computed_status,
-                   {_SELF_SQL.format(col="self_status")} AS self_status
+                   {rule.sql_self_assessed("self_status")} AS self_status
             FROM ({_live_reports_sql()}) WHERE theme = $t ORDER BY period, sector""",
         {"v": _v(version, db), "t": theme},
         db,
@@ -343,10 +368,15 @@ def status_history(theme: str, db: Db = None, version: int | None = None) -> pd.
 
 
 def indicator_history(theme: str, db: Db = None, version: int | None = None) -> pd.DataFrame:
+    """Every Sector's value of each indicator of a theme, per period, with how the indicator
+    combines across Sectors (`combine`: the row's own choice, else its unit's default; see
+    isc.indicators) and the unit's bound."""
     return _df_named(
         f"""SELECT l.period, l.period_end, l.sector, i.indicator_id, i.name, i.unit, i.baseline,
-                   i.baseline_date, i.target, i.target_date, i.actual, i.status
+                   i.baseline_date, i.target, i.target_date, i.actual, i.status,
+                   coalesce(i.combine, u.combine, 'per_sector') AS combine, u.bound
             FROM ({_live_reports_sql()}) l JOIN indicator i ON i.upload_id = l.upload_id
+            LEFT JOIN unit u ON u.code = i.unit
             WHERE l.theme = $t ORDER BY i.name, l.sector, l.period""",
         {"v": _v(version, db), "t": theme},
         db,
@@ -517,11 +547,9 @@ def sector_status_mix(
 ) -> pd.DataFrame:
     """Per sector: its expected reports of the period by computed status (zeros included)."""
     return _df_named(
-        f"""WITH live AS ({_live_reports_sql()} WHERE r.period = $p),
-            rs AS (SELECT f.sector, coalesce(l.computed_status, 'not_reported') AS status
-                   FROM focal_point f JOIN theme h ON h.code = f.theme
-                   LEFT JOIN live l ON l.theme = f.theme AND l.sector = f.sector
-                   WHERE h.state IN ('active', 'proposed') AND {_FILTERS_SQL})
+        f"""WITH {_owed_sql("SELECT $p AS period")},
+            rs AS (SELECT c.sector, coalesce(c.c_status, '{rule.NOT_REPORTED}') AS status
+                   FROM cells c JOIN theme h ON h.code = c.theme WHERE {_FILTERS_SQL})
             SELECT s.code AS sector, st.status, count(rs.sector) AS count
             FROM sector s CROSS JOIN ({_STATUSES_SQL}) st
             LEFT JOIN rs ON rs.sector = s.code AND rs.status = st.status
@@ -535,12 +563,12 @@ def sector_status_mix(
 def sector_summary(
     period: str, db: Db = None, version: int | None = None, track: str | None = None, theme: str | None = None
 ) -> pd.DataFrame:
-    """One row per sector: themes it takes part in, reports due and received, activities by role."""
+    """One row per sector: themes it owes a report on in the period (reports_owed) and how many
+    came in (reports_received), activities by role."""
     return _df_named(
-        f"""WITH live AS ({_live_reports_sql()} WHERE r.period = $p),
-            fp AS (SELECT f.sector, f.theme, l.upload_id FROM focal_point f JOIN theme h ON h.code = f.theme
-                   LEFT JOIN live l ON l.theme = f.theme AND l.sector = f.sector
-                   WHERE h.state IN ('active', 'proposed') AND {_FILTERS_SQL}),
+        f"""WITH {_owed_sql("SELECT $p AS period")},
+            fp AS (SELECT c.sector, c.theme, c.upload_id FROM cells c JOIN theme h ON h.code = c.theme
+                   WHERE {_FILTERS_SQL}),
             acts AS ({_ACTIVITIES_SQL}),
             roles AS (
               SELECT lead_sector AS sector, 'led' AS role FROM acts
@@ -548,6 +576,7 @@ def sector_summary(
               UNION ALL SELECT unnest(partners), 'partnered' FROM acts)
             SELECT s.code AS sector, s.name,
                    (SELECT count(DISTINCT theme) FROM fp WHERE fp.sector = s.code) AS themes,
+                   (SELECT count(*) FROM fp WHERE fp.sector = s.code) AS reports_owed,
                    (SELECT count(upload_id) FROM fp WHERE fp.sector = s.code) AS reports_received,
                    (SELECT count(*) FILTER (WHERE role = 'led') FROM roles WHERE roles.sector = s.code) AS led,
                    (SELECT count(*) FILTER (WHERE role = 'joint') FROM roles WHERE roles.sector = s.code)

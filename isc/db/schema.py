@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -90,7 +90,18 @@ CREATE TABLE ref_text (tbl VARCHAR NOT NULL, code VARCHAR NOT NULL, field VARCHA
     text VARCHAR NOT NULL, PRIMARY KEY (tbl, code, field, lang));
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+# Trustworthy numbers (issue 11): focal point assignments have a validity (a report is owed only
+# while one is valid), indicators say how they combine across Sectors, and units carry their
+# default combination and bound (data/reference/units.csv).
+_V4 = """
+ALTER TABLE focal_point ADD COLUMN valid_from DATE;
+ALTER TABLE focal_point ADD COLUMN valid_to DATE;
+ALTER TABLE indicator ADD COLUMN combine VARCHAR;
+CREATE TABLE unit (code VARCHAR PRIMARY KEY, name VARCHAR, combine VARCHAR NOT NULL, bound DOUBLE,
+    name_fr VARCHAR);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:

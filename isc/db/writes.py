@@ -10,6 +10,8 @@ from operator import methodcaller
 import duckdb
 import pandas as pd
 
+from isc import indicators
+
 REFERENCE_TABLES = {
     # table: (csv name, columns in table order)
     "sector": ("sectors", ["code", "name", "bureau", "kind", "reports", "name_fr", "position"]),
@@ -23,10 +25,12 @@ REFERENCE_TABLES = {
                                                  "revision", "source"]),
     "resolution_link": ("resolution_links", ["pp_resolution", "sector_resolution", "note"]),
     "theme_resolution": ("theme_resolutions", ["theme", "resolution", "confirmed"]),
-    "focal_point": ("focal_points", ["theme", "sector", "focal_point", "email", "illustrative"]),
+    "focal_point": ("focal_points", ["theme", "sector", "focal_point", "email", "illustrative", "valid_from",
+                                     "valid_to"]),
     "iscg_coordinator": ("iscg_coordinators", ["iscg_theme", "theme", "coordinator_status", "note",
                                                "source"]),
     "app_user": ("users", ["email", "role", "themes", "sectors", "note"]),
+    "unit": ("units", ["code", "name", "combine", "bound", "name_fr"]),
 }
 _BOOL = {"yes": True, "no": False, "true": True, "false": False, "": None}
 # Tables whose rows have a display text that may be translated: a `name_<lang>` (or, for tracks,
@@ -163,11 +167,12 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
     inds = [
         {**{k: i.get(k) for k in ("indicator_id", "name", "unit", "baseline", "baseline_date", "target",
                                   "target_date", "actual", "comment")},
-         "row_no": i["row"], "status": st.status, "detail": st.detail}
+         "row_no": i["row"], "status": st.status, "detail": st.detail,
+         "combine": indicators.combine_code(i.get("combine"))}
         for i, st in zip(report.indicators, indicator_status, strict=True)
     ]
     ind_cols = ["row_no", "indicator_id", "name", "unit", "baseline", "baseline_date", "target",
-                "target_date", "actual", "comment", "status", "detail"]
+                "target_date", "actual", "comment", "status", "detail", "combine"]
     _insert(con, "indicator", _frame(inds, ind_cols, upload_id))
     res_cols = ["row_no", "title", "description", "date", "link"]
     _insert(con, "result", _frame([{**r, "row_no": r["row"]} for r in report.results], res_cols, upload_id))
