@@ -1,11 +1,15 @@
 """What an upload would change, before it is loaded: a pure comparison of two reports.
 
-`compare(new, current, period_end)` takes the validated ReportData of the file and the
+`compare(new, current, period_end, previous)` takes the validated ReportData of the file, the
 ReportData of the report that is live for the same (theme, period, sector) now (None when
-there is none; see isc.db.uploads.live_report) and says which activities are new, changed or
-removed (matched by Activity ID, case-insensitively), how indicator values move, and how the
-computed status (isc.status) and the self-assessed status change. Nothing here touches a
-database or a file.
+there is none; see isc.db.uploads.live_report) and, optionally, the live report of the same
+theme and sector for the previous quarter (isc.db.uploads.previous_report). It says which
+activities are new, changed or removed (matched by Activity ID, case-insensitively), how
+indicator values move, and how the computed status (isc.status) and the self-assessed status
+change: against the report the file replaces, and against last quarter's report
+(Preview.previous), so that a new quarter's file is not just "all new". Where no report is
+live for the quarter yet, the status change is told against last quarter's status, labelled
+with that quarter. Nothing here touches a database or a file.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from etl import spec
 from isc import status as rule
 from isc.i18n import plural, translate
+from isc.periods import Period
 
 ACTIVITY_FIELDS = tuple(c.key for c in spec.ACTIVITIES.columns if c.key != "activity_id")
 INDICATOR_FIELDS = tuple(c.key for c in spec.INDICATORS.columns if c.key != "indicator_id")
@@ -23,7 +28,8 @@ HEADER_FIELDS = ("self_status", "summary", "prepared_by")
 # The catalogue entries of Preview.summary_in() in data/i18n/*.json: preview.<name>; the counted
 # ones have a singular and a plural form, preview.<name>.one and preview.<name>.other.
 SUMMARY_KEYS = ("new_report", "no_change", "report_sheet_changed", "results_count", "risks_count",
-                "new_report_counts", "status_changed", "status_stays")  # fmt: skip
+                "new_report_counts", "status_changed", "status_stays", "no_change_since", "status_changed_since",
+                "status_stays_since")  # fmt: skip
 COUNTED = ("new_activities", "changed_activities", "removed_activities", "new_indicators", "changed_indicators",
            "removed_indicators")  # fmt: skip
 _LABELS = {c.key: c.header for s in spec.TABLE_SHEETS for c in s.columns} | {
@@ -42,6 +48,14 @@ class Change:
 
 @dataclass
 class Preview:
+    """What loading a file changes against one earlier report.
+
+    `baseline_period` is None when the earlier report is the one live for the same quarter (the
+    one the file replaces, or none: `is_new_report`); it is that quarter ("2025-Q2") when the
+    earlier report is last quarter's (the Preview in `previous`). Then `status_old` is that
+    report's status at the end of its own quarter, and only activities, indicators and the
+    status are compared (the narrative, results and risks belong to each quarter)."""
+
     key: tuple[str, str, str]
     is_new_report: bool
     activities_new: list[dict] = field(default_factory=list)
@@ -55,6 +69,21 @@ class Preview:
     status_new: str = rule.NOT_REPORTED
     counts_old: dict[str, int] = field(default_factory=dict)
     counts_new: dict[str, int] = field(default_factory=dict)
+    baseline_period: str | None = None
+    previous: Preview | None = None  # the same file against last quarter's report, when there is one
+
+    @property
+    def status_before(self) -> tuple[str, str | None]:
+        """(status, quarter) the computed status is shown as changing from: the replaced report's
+        (quarter None), else last quarter's report's (with its quarter), else not reported."""
+        if not self.is_new_report or self.previous is None:
+            return self.status_old, None
+        return self.previous.status_old, self.previous.baseline_period
+
+    @property
+    def status_moves(self) -> bool:
+        """The computed status differs from status_before."""
+        return self.status_before[0] != self.status_new
 
     @property
     def activities_changed(self) -> list[str]:
@@ -66,6 +95,10 @@ class Preview:
 
     @property
     def has_changes(self) -> bool:
+        if self.baseline_period is not None:  # against last quarter: activities, indicators, status
+            return bool(self.activities_new or self.activities_removed or self.activity_changes
+                        or self.indicators_new or self.indicators_removed or self.indicator_changes
+                        or self.status_changed)  # fmt: skip
         return bool(
             self.is_new_report
             or self.activities_new
@@ -81,9 +114,12 @@ class Preview:
 
     def summary(self) -> list[str]:
         """One line per kind of change, in words."""
+        since = self.baseline_period
         if self.is_new_report:
             lines = [f"New report: no report for {' '.join(self.key)} is loaded yet."]
         elif not self.has_changes:
+            if since:
+                return [f"Same activities, indicators and computed status as the {since} report"]
             return ["No change: this file holds the same data as the report loaded now."]
         else:
             lines = []
@@ -106,11 +142,11 @@ class Preview:
                     else ""
                 )
                 lines.append(f"{n} {noun}")
-        if self.header_changes:
+        if self.header_changes and not since:
             lines.append("Report sheet: " + ", ".join(c.field for c in self.header_changes) + " changed")
         for table in ("results", "risks"):
             a, b = self.counts_old.get(table, 0), self.counts_new.get(table, 0)
-            if a != b and not self.is_new_report:
+            if a != b and not self.is_new_report and not since:
                 lines.append(f"{table.capitalize()}: {a} -> {b}")
         if self.is_new_report:
             lines.append(
@@ -118,18 +154,23 @@ class Preview:
                 f"{self.counts_new.get('indicators', 0)} indicators, "
                 f"{self.counts_new.get('results', 0)} results, {self.counts_new.get('risks', 0)} risks"
             )
-        old, new = rule.LABELS[self.status_old], rule.LABELS[self.status_new]
-        lines.append(
-            f"Computed status: {old} -> {new}" if self.status_changed else f"Computed status stays {new}"
-        )
+        before, since = self.status_before if not since else (self.status_old, since)
+        old, new = rule.LABELS[before], rule.LABELS[self.status_new]
+        if since:
+            lines.append(f"Computed status: {old} in {since} -> {new}" if before != self.status_new
+                         else f"Computed status stays {new}, as in {since}")  # fmt: skip
+        else:
+            lines.append(f"Computed status: {old} -> {new}" if before != self.status_new
+                         else f"Computed status stays {new}")  # fmt: skip
         return lines
 
     def summary_items(self) -> list[tuple[str, dict]]:
         """summary() as catalogue entries (key, values), line for line."""
+        since = self.baseline_period
         if self.is_new_report:
             items = [("preview.new_report", {"report": " ".join(self.key)})]
         elif not self.has_changes:
-            return [("preview.no_change", {})]
+            return [("preview.no_change_since", {"period": since}) if since else ("preview.no_change", {})]
         else:
             items = []
         counts = (len(self.activities_new), len(self.activities_changed), len(self.activities_removed),
@@ -137,19 +178,22 @@ class Preview:
         for n, name in zip(counts, COUNTED, strict=True):
             if n and not (self.is_new_report and name.startswith("new")):
                 items.append((f"preview.{name}", {"n": n}))
-        if self.header_changes:
+        if self.header_changes and not since:
             items.append(("preview.report_sheet_changed", {"fields": ", ".join(c.field for c in self.header_changes)}))
         for table in ("results", "risks"):
             a, b = self.counts_old.get(table, 0), self.counts_new.get(table, 0)
-            if a != b and not self.is_new_report:
+            if a != b and not self.is_new_report and not since:
                 items.append((f"preview.{table}_count", {"old": a, "new": b}))
         if self.is_new_report:
             tables = ("activities", "indicators", "results", "risks")
             items.append(("preview.new_report_counts", {t: self.counts_new.get(t, 0) for t in tables}))
-        if self.status_changed:
-            items.append(("preview.status_changed", {"old": self.status_old, "new": self.status_new}))
+        before, since = self.status_before if not since else (self.status_old, since)
+        if before != self.status_new:
+            items.append(("preview.status_changed_since" if since else "preview.status_changed",
+                          {"old": before, "new": self.status_new} | ({"period": since} if since else {})))
         else:
-            items.append(("preview.status_stays", {"new": self.status_new}))
+            items.append(("preview.status_stays_since" if since else "preview.status_stays",
+                          {"new": self.status_new} | ({"period": since} if since else {})))
         return items
 
     def summary_in(self, lang: str) -> list[str]:
@@ -157,7 +201,7 @@ class Preview:
         lines = []
         for key, values in self.summary_items():
             if key.startswith("preview.status_"):  # status codes -> their names in the language
-                values = {k: translate(lang, f"status.{v}") for k, v in values.items()}
+                values = {k: translate(lang, f"status.{v}") if k in ("old", "new") else v for k, v in values.items()}
             if key.removeprefix("preview.") in COUNTED:
                 lines.append(plural(lang, key, values["n"]))
             else:
@@ -215,19 +259,42 @@ def computed_status(report: spec.ReportData | None, period_end: dt.date) -> str:
     return rule.report_status(report.indicators, report.activities, period_end)[0]
 
 
-def compare(new: spec.ReportData, current: spec.ReportData | None, period_end: dt.date) -> Preview:
-    """What loading `new` changes, compared with the report `current` that is live now."""
+def compare(
+    new: spec.ReportData,
+    current: spec.ReportData | None,
+    period_end: dt.date,
+    previous: spec.ReportData | None = None,
+) -> Preview:
+    """What loading `new` changes, compared with the report `current` that is live for its
+    quarter now, and (in .previous) with `previous`, last quarter's report of the same theme and
+    sector (its header's period says which quarter; its status is taken at that quarter's end)."""
+    p = _compare(new, current, period_end)
+    if previous is not None:
+        since = str(previous.header.get("period") or "")
+        p.previous = _compare(new, previous, period_end, since, _period_end(since))
+    return p
+
+
+def _period_end(period: str) -> dt.date | None:
+    try:
+        return Period.parse(period).end
+    except (ValueError, TypeError):
+        return None
+
+
+def _compare(new: spec.ReportData, current: spec.ReportData | None, period_end: dt.date,
+             since: str | None = None, since_end: dt.date | None = None) -> Preview:  # fmt: skip
     old = current or spec.ReportData({})
-    p = Preview(key=new.key, is_new_report=current is None)
+    p = Preview(key=new.key, is_new_report=current is None, baseline_period=since or None)
     p.activities_new, p.activities_removed, p.activity_changes = _match(
         old.activities, new.activities, "activity_id", ACTIVITY_FIELDS, "title"
     )
     p.indicators_new, p.indicators_removed, p.indicator_changes = _match(
         old.indicators, new.indicators, "indicator_id", INDICATOR_FIELDS, "name"
     )
-    if current is not None:
+    if current is not None and not since:
         p.header_changes = _diff(current.header, new.header, HEADER_FIELDS, "", "Report")
-    p.status_old = computed_status(current, period_end)
+    p.status_old = computed_status(current, since_end or period_end)
     p.status_new = computed_status(new, period_end)
     p.counts_old, p.counts_new = _counts(current), _counts(new)
     return p

@@ -141,3 +141,92 @@ def test_preview_against_the_live_report_read_from_the_database(tmp_path):
     assert [(c.ref, c.field, c.old, c.new) for c in p.indicator_changes] == [("I-1", "Actual", 4.0, 9.0)]
     assert [(c.ref, c.field, c.new) for c in p.activity_changes] == [("A-02", "Title", "Renamed activity")]
     assert not p.activities_new and not p.activities_removed
+
+
+# --- against last quarter's report (issue 12: a new quarter is not "all new, 0 changed") ---------
+
+PREVIOUS = "2025-Q2"
+
+
+def test_a_new_quarter_is_compared_with_last_quarters_report():
+    """No report is live for the quarter yet: the file is compared with last quarter's report too,
+    and the status change is told against last quarter's status, labelled with that quarter."""
+    last = report(period=PREVIOUS)
+    last.indicators[0]["actual"] = 0  # far behind: off track at the end of 2025-Q2
+    new = report(acts=0)
+    new.activities = [W.activity(1), W.activity(2, percent_complete=80), W.activity(4)]  # A-03 gone
+    p = preview.compare(new, None, END, last)
+    assert p.is_new_report and p.previous is not None
+    since = p.previous
+    assert since.baseline_period == PREVIOUS and not since.is_new_report
+    assert [a["activity_id"] for a in since.activities_new] == ["A-04"]
+    assert since.activities_changed == ["A-02"]
+    assert [a["activity_id"] for a in since.activities_removed] == ["A-03"]
+    assert [(c.ref, c.field, c.old, c.new) for c in since.indicator_changes] == [("I-1", "Actual", 0.0, 4.0)]
+    assert since.status_old == "off_track" and p.status_new == "on_track"
+    # the status shown moves from last quarter's, not from "Not reported"
+    assert p.status_before == ("off_track", PREVIOUS) and p.status_moves
+    assert p.summary()[-1] == f"Computed status: Off track in {PREVIOUS} -> On track"
+    assert "Not reported" not in " ".join(p.summary())
+    assert since.summary() == [
+        "1 new activity",
+        "1 changed activity",
+        "1 removed activity",
+        "1 changed indicator",
+        f"Computed status: Off track in {PREVIOUS} -> On track",
+    ]
+    # the narrative, results and risks belong to each quarter: not listed as changes
+    assert not since.header_changes
+
+
+def test_same_activities_as_last_quarter_say_so():
+    p = preview.compare(report(), None, END, report(period=PREVIOUS))
+    assert not p.previous.has_changes
+    assert p.previous.summary() == [f"Same activities, indicators and computed status as the {PREVIOUS} report"]
+    assert p.status_before == ("on_track", PREVIOUS) and not p.status_moves
+    assert p.summary()[-1] == f"Computed status stays On track, as in {PREVIOUS}"
+
+
+def test_a_replacement_tells_the_status_against_the_replaced_report():
+    """A report is live for the quarter: its status is the one the change is told against; last
+    quarter's comparison is there too (Preview.previous) without taking over."""
+    live = report()
+    live.indicators[0]["actual"] = 0
+    p = preview.compare(report(), live, END, report(period=PREVIOUS))
+    assert not p.is_new_report and p.status_before == ("off_track", None)
+    assert "Computed status: Off track -> On track" in p.summary()
+    assert p.previous.baseline_period == PREVIOUS and not p.previous.has_changes
+
+
+def test_without_any_earlier_report_there_is_nothing_to_compare_with():
+    p = preview.compare(report(), None, END, None)
+    assert p.previous is None and p.status_before == ("not_reported", None)
+
+
+def test_summaries_against_last_quarter_in_french():
+    last = report(period=PREVIOUS)
+    last.indicators[0]["actual"] = 0
+    p = preview.compare(report(), None, END, last)
+    assert p.summary_in("fr")[-1] == f"Statut calculé : Hors trajectoire en {PREVIOUS} -> En bonne voie"
+    assert p.previous.summary_in("en") == p.previous.summary()
+    french = p.previous.summary_in("fr")
+    assert len(french) == len(p.previous.summary()) and not set(french) & set(p.previous.summary())
+
+
+def test_live_and_previous_read_from_the_database_at_a_data_version(tmp_path):
+    """isc.db.uploads: the live report of a key and last quarter's, now or at a data version."""
+    db = tmp_path / "isc.duckdb"
+    ref = Reference.load()
+    init_db(db, ref)
+    q2 = load_bytes(W.good_bytes(period=PREVIOUS), "q2.xlsx", db=db, ref=ref)
+    q3 = load_bytes(W.good_bytes(), "q3.xlsx", db=db, ref=ref)
+    assert q2.outcome == q3.outcome == "loaded"
+    live, prev = uploads.live_and_previous(W.THEME, W.PERIOD, W.SECTOR, db=db)
+    assert (live.upload_id, live.period, prev.upload_id, prev.period) == (q3.upload_id, W.PERIOD, q2.upload_id, PREVIOUS)
+    assert prev.file_name == "q2.xlsx" and prev.report.activities == live.report.activities
+    # at the version q2 made, nothing was live for 2025-Q3 yet
+    assert uploads.live_report(W.THEME, W.PERIOD, W.SECTOR, db=db, version=q2.version) is None
+    assert uploads.previous_report(W.THEME, W.PERIOD, W.SECTOR, db=db, version=q2.version).upload_id == q2.upload_id
+    assert uploads.previous_report(W.THEME, PREVIOUS, W.SECTOR, db=db) is None
+    # a later quarter is compared with the latest earlier one
+    assert uploads.previous_report(W.THEME, "2026-Q1", W.SECTOR, db=db).upload_id == q3.upload_id

@@ -50,7 +50,8 @@ _RISK_COLS = ("row_no", "kind", "description", "severity", "mitigation", "owner"
 
 @dataclass
 class LiveReport:
-    """The report that is live for a (theme, period, sector) now, with its upload's facts."""
+    """A report that is (or was, at a given data version) live for a (theme, period, sector),
+    with its upload's facts."""
 
     upload_id: int
     sha256: str
@@ -59,6 +60,10 @@ class LiveReport:
     uploaded_at: dt.datetime
     computed_status: str
     report: spec.ReportData
+
+    @property
+    def period(self) -> str:
+        return str(self.report.header.get("period") or "")
 
 
 def _version(con) -> int:
@@ -114,18 +119,51 @@ def _report(
     return data
 
 
-def live_report(theme: str, period: str, sector: str, db: Db = None) -> LiveReport | None:
-    """The live report for this key now (what an upload for the key would replace), or None."""
+_LIVE_COLUMNS = "u.id, u.sha256, u.file_name, u.uploaded_by, u.uploaded_at, r.computed_status"
+
+
+def _live(con, version: int, where: str, params: list) -> LiveReport | None:
+    row = con.execute(
+        f"""SELECT {_LIVE_COLUMNS} FROM live_uploads(?) u JOIN report r ON r.upload_id = u.id
+            WHERE {where} ORDER BY u.period DESC LIMIT 1""",
+        [version, *params],
+    ).fetchone()
+    return None if row is None else LiveReport(*row, report=_report(con, row[0]))
+
+
+def _live_now(con, theme: str, period: str, sector: str, version: int) -> LiveReport | None:
+    return _live(con, version, "u.theme = ? AND u.period = ? AND u.sector = ?", [theme, str(period), sector])
+
+
+def _live_before(con, theme: str, period: str, sector: str, version: int) -> LiveReport | None:
+    return _live(con, version, "u.theme = ? AND u.sector = ? AND u.period < ?", [theme, sector, str(period)])
+
+
+def live_report(theme: str, period: str, sector: str, db: Db = None, version: int | None = None) -> LiveReport | None:
+    """The live report for this key now (what an upload for the key would replace), or None.
+    With `version`, the report that was live at that data version."""
     with connection.read(db) as con:
-        row = con.execute(
-            """SELECT u.id, u.sha256, u.file_name, u.uploaded_by, u.uploaded_at, r.computed_status
-               FROM live_uploads(?) u JOIN report r ON r.upload_id = u.id
-               WHERE u.theme = ? AND u.period = ? AND u.sector = ?""",
-            [_version(con), theme, period, sector],
-        ).fetchone()
-        if row is None:
-            return None
-        return LiveReport(*row, report=_report(con, row[0]))
+        return _live_now(con, theme, period, sector, _version(con) if version is None else version)
+
+
+def previous_report(
+    theme: str, period: str, sector: str, db: Db = None, version: int | None = None
+) -> LiveReport | None:
+    """The previous quarter's live report of this theme and sector: the live report of the latest
+    period before `period` (the quarter just before, or an earlier one when that quarter has no
+    report), now or at data version `version`. None when there is no earlier report."""
+    with connection.read(db) as con:
+        return _live_before(con, theme, period, sector, _version(con) if version is None else version)
+
+
+def live_and_previous(
+    theme: str, period: str, sector: str, db: Db = None, version: int | None = None
+) -> tuple[LiveReport | None, LiveReport | None]:
+    """live_report() and previous_report() read together, at one data version: what an upload
+    for this key would replace, and the last quarter's report it is compared with too."""
+    with connection.read(db) as con:
+        v = _version(con) if version is None else version
+        return _live_now(con, theme, period, sector, v), _live_before(con, theme, period, sector, v)
 
 
 def prefill_report(theme: str, period: str, sector: str, db: Db = None) -> spec.ReportData | None:
