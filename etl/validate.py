@@ -48,6 +48,14 @@ ISSUE_KEYS = frozenset((
     "duplicate_id", "end_before_start", "completed_below_100", "target_before_baseline", "formula_cached",
     "formula_not_computed", "file_empty", "file_too_large", "file_xls", "file_not_xlsx", "file_bad_zip",
     "file_ods", "file_no_workbook", "file_bomb", "file_inflated", "file_sheet_rows", "file_unreadable",
+    "file_part_damaged", "file_sheet_damaged", "file_part_checksum", "file_sheet_checksum", "file_part_method",
+    "file_sheet_method", "file_part_entry", "file_sheet_entry", "file_part_duplicate", "file_truncated_in_part",
+    "file_truncated_after_part", "file_directory_damaged", "file_part_xml", "file_sheet_unreadable",
+    # nothing a focal point sends is lost, misread or misfiled (issue 12, issue 11 item 5)
+    "cell_unread_column", "cells_unread_column", "cell_above_header", "cells_above_header",
+    "cell_unread_report", "cells_unread_report", "cell_unread_template", "cells_unread_template",
+    "sheet_unread", "column_duplicate", "number_ambiguous", "indicator_out_of_bounds",
+    "key_theme_mismatch", "key_sector_mismatch", "no_assignment", "no_assignment_none", "report_empty",
 ))  # fmt: skip
 
 
@@ -66,6 +74,9 @@ class Issue:
     # such as "merged cells") in data/i18n/, filled in with `params`. Not part of to_dict().
     key: str = ""
     params: dict = dataclass_field(default_factory=dict)
+    # Every cell the issue is about when it groups several (stray cells of one column): the
+    # annotated workbook marks them all. Not part of to_dict().
+    cells: tuple[str, ...] = ()
 
     @property
     def cell(self) -> str:
@@ -75,7 +86,7 @@ class Issue:
 
     def to_dict(self) -> dict:
         d = asdict(self) | {"cell": self.cell}
-        del d["key"], d["params"]
+        del d["key"], d["params"], d["cells"]
         return d
 
     def __str__(self) -> str:
@@ -110,6 +121,65 @@ def _show(value) -> str:
         value = int(value)
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _num(x: float) -> str:
+    """A number as a person would type it: 1200, 12.5, 0.125 (never 1.2e+06)."""
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return format(x, ".15g")
+
+
+# Numbers typed as text (docs/validation.md, "Numbers typed as text"): spaces, no-break spaces
+# and apostrophes only ever group thousands; a point or a comma is a decimal mark unless it
+# repeats or the other mark follows it; one mark followed by exactly three digits could be either.
+_NUMBER_TEXT = re.compile(r"[0-9]+(?:[.,' \u00a0\u202f\u2009\u2019][0-9]+)*")
+_NUMBER_SEPARATOR = re.compile(r"[^0-9]")
+
+
+def read_number_text(text: str) -> tuple[float | None, tuple[float, float] | None]:
+    """Read a number typed as text where that is unambiguous.
+
+    Returns (number, None); (None, (as thousands, as decimal)) for "1,200" or "1.200", which
+    could be either; or (None, None) for anything else ("abc", "1e3", "nan", "12 5")."""
+    t = text.strip()
+    if t.endswith("%"):
+        t = t[:-1].rstrip()
+    sign = ""
+    if t[:1] in ("+", "-", "\u2212"):
+        sign, t = ("" if t[0] == "+" else "-"), t[1:].lstrip()
+    if len(t) > 1 and t[0] in ".," and t[1:].isascii() and t[1:].isdigit():  # ".5"
+        t = "0" + t
+    if not _NUMBER_TEXT.fullmatch(t):
+        return None, None
+    marks = [c if c in ".," else " " for c in _NUMBER_SEPARATOR.findall(t)]
+    groups = _NUMBER_SEPARATOR.split(t)
+    decimal = None
+    kinds = set(marks) - {" "}
+    if len(kinds) == 2:  # "1.200,5" or "1,200.5": the last mark is the decimal one
+        decimal = marks[-1]
+        if marks.count(decimal) != 1:
+            return None, None
+    elif len(kinds) == 1:
+        (mark,) = kinds
+        if marks.count(mark) == 1:
+            if marks[-1] != mark:
+                return None, None
+            first, last = groups[-2], groups[-1]
+            if " " in marks or len(last) != 3 or len(first) > 3 or first.startswith("0"):
+                decimal = mark
+            else:  # "1,200": 1200 with a thousands separator, or 1.2 with a decimal comma
+                whole = float(sign + first + last)
+                return None, (whole, float(f"{sign}{first}.{last}"))
+    whole_groups, group_marks = (groups[:-1], marks[:-1]) if decimal else (groups, marks)
+    if group_marks and (
+        len(set(group_marks)) > 1
+        or len(whole_groups[0]) > 3
+        or any(len(g) != 3 for g in whole_groups[1:])
+    ):
+        return None, None
+    number = "".join(whole_groups) + ("." + groups[-1] if decimal else "")
+    return float(sign + number), None
 
 
 def squash(text: str) -> str:
@@ -153,17 +223,22 @@ class _Cells:
             return None
         if isinstance(v, (int, float)):
             return float(v)
-        s = str(v).strip().replace("\u00a0", "").replace(" ", "")
-        cleaned = s.replace(",", "").replace("%", "").replace("'", "")
-        try:
-            out = float(cleaned)
-        except ValueError:
+        out, readings = read_number_text(str(v))
+        if readings:
+            text, grouped, decimal = str(v).strip(), _num(readings[0]), _num(readings[1])
+            self.add("error", row, col, v, "a number typed as a number",
+                     f"{label} {text!r} could mean {grouped} or {decimal}",
+                     f"Type the number itself, without a thousands separator: {grouped} or {decimal}.",
+                     key="number_ambiguous",
+                     params={"label": label, "text": text, "grouped": grouped, "decimal": decimal})
+            return None
+        if out is None:
             self.add("error", row, col, v, "a number", f"{label} must be a number",
                      "Type digits only, e.g. 1200 or 45.5.", key="number_invalid", params={"label": label})
             return None
         self.add("warning", row, col, v, "a number",
-                 f"{label} was text; read as {out:g}",
-                 key="number_from_text", params={"label": label, "number": f"{out:g}"})
+                 f"{label} was text; read as {_num(out)}",
+                 key="number_from_text", params={"label": label, "number": _num(out)})
         return out
 
     def percent(self, v, row, col, label):
@@ -231,9 +306,15 @@ class _Cells:
         s = str(v).strip()
         if s in choices:
             return s
+        aliases = choice_aliases(choices)
+        if s in aliases:  # a label of the template in another language: read as is
+            return aliases[s]
         wanted = squash(s)
-        for c in choices:
-            if squash(c) == wanted:
+        candidates = [(squash(c), c) for c in choices]
+        candidates += [(_fold(squash(a)), c) for a, c in aliases.items()]
+        wanted_folded = _fold(wanted)
+        for n, (key, c) in enumerate(candidates):
+            if key == (wanted if n < len(choices) else wanted_folded):
                 self.add("warning", row, col, v, " / ".join(choices),
                          f"{label} {s!r} read as {c!r}", key="choice_normalised",
                          params={"label": label, "text": s, "choice": c, "choices": " / ".join(choices)})
@@ -242,6 +323,21 @@ class _Cells:
                  f"{label} {s!r} is not in the list", "Pick a value from the dropdown.",
                  key="choice_unknown", params={"label": label, "text": s, "choices": ", ".join(choices)})
         return None
+
+
+def choice_aliases(choices) -> dict[str, str]:
+    """Labels of `choices` in other languages (spec.CHOICE_ALIASES) -> the canonical value."""
+    out: dict[str, str] = {}
+    for labels in spec.CHOICE_ALIASES.values():
+        for label, canonical in labels.items():
+            if canonical in choices and label not in choices:
+                out.setdefault(label, canonical)
+    return out
+
+
+def _fold(text: str) -> str:
+    """Accents dropped, for labels in other languages ("terminee" for "Terminée")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 SECTOR_ALIASES = {
@@ -264,20 +360,39 @@ def normalise_sector(text: str, sectors: tuple[str, ...]) -> str | None:
     return SECTOR_ALIASES.get(wanted)
 
 
-def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> list[list] | None:
+@dataclass
+class _Layout:
+    """Which cells of a sheet the validator read (every other filled cell is reported as unread)."""
+
+    sheet: str  # the template's name for the sheet: issues name it so
+    rows: list[list]
+    header_row: int = 0  # a table's header row (0-based)
+    read_columns: frozenset = frozenset()  # a table's columns that were read (0-based)
+    report_cells: set | None = None  # the Report sheet: the (row, column) of each label and its value
+    field_rows: dict = dataclass_field(default_factory=dict)  # the Report sheet: field key -> row (1-based)
+
+    def reads(self, i: int, j: int) -> bool:
+        if self.report_cells is not None:
+            return (i, j) in self.report_cells
+        return i == self.header_row or (i > self.header_row and j in self.read_columns)
+
+
+def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> tuple[str, list[list]] | None:
+    """(the sheet's name in the file, its rows), or None when it is missing."""
     if name in raw.sheets:
         rows = raw.sheets[name]
         actual = name
     else:
         match = [n for n in raw.order if n.strip().casefold() == name.casefold()]
         if not match:
-            others = [n for n in raw.order if n not in spec.SHEET_ORDER]
-            hint = f" The workbook has: {', '.join(raw.order)}." if others else ""
+            visible = [n for n in raw.order if n != spec.KEY_SHEET]  # the hidden key sheet is the template's
+            others = [n for n in visible if n not in spec.SHEET_ORDER]
+            hint = f" The workbook has: {', '.join(visible)}." if others else ""
             issues.append(Issue("error", name, None, None, "", f"a sheet named {name!r}",
                                 f"sheet {name!r} is missing.{hint}",
                                 "Do not rename or delete sheets; download a new template.",
                                 "sheet_missing_others" if others else "sheet_missing",
-                                {"name": name, "sheets": ", ".join(raw.order)}))
+                                {"name": name, "sheets": ", ".join(visible)}))
             return None
         actual = match[0]
         rows = raw.sheets[actual]
@@ -298,23 +413,28 @@ def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> list[list] 
                             "merged_cells",
                             {"count": len(raw.merged[actual]),
                              "first": f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"}))
-    return rows
+    return actual, rows
 
 
 def _empty(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue]) -> dict | None:
-    rows = _find_sheet(raw, spec.REPORT_SHEET, issues)
-    if rows is None:
+def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue], layouts: dict) -> dict | None:
+    found_sheet = _find_sheet(raw, spec.REPORT_SHEET, issues)
+    if found_sheet is None:
         return None
+    actual, rows = found_sheet
     cells = _Cells(spec.REPORT_SHEET, issues)
     found: dict[str, tuple[int, object]] = {}
     labels = {squash(f.label): f for f in spec.HEADER_FIELDS}
     for i, row in enumerate(rows):
         if row and not _empty(row[0]) and squash(row[0]) in labels:
             found[labels[squash(row[0])].key] = (i + 1, row[1] if len(row) > 1 else None)
+    # column A the label, B the value, C the template's help text on the same row
+    layouts[actual] = _Layout(spec.REPORT_SHEET, rows,
+                              report_cells={(r - 1, j) for r, _ in found.values() for j in (0, 1, 2)},
+                              field_rows={k: r for k, (r, _) in found.items()})
     header: dict = {}
     for field in spec.HEADER_FIELDS:
         if field.key not in found:
@@ -332,7 +452,7 @@ def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue]) -> dict | Non
             continue
         header[field.key] = _header_value(field, v, r, cells, ref)
     version = header.get("template_version")
-    if "template_version" in found and version and version != spec.TEMPLATE_VERSION:
+    if "template_version" in found and version and version not in spec.COMPATIBLE_TEMPLATE_VERSIONS:
         r = found["template_version"][0]
         cells.add("error", r, "B", version, f"template version {spec.TEMPLATE_VERSION}",
                   f"this file was made from template version {version}, which is no longer accepted",
@@ -416,10 +536,12 @@ def _locate_header(rows: list[list], sheet: spec.TableSheet) -> int | None:
     return best if best_hits >= max(2, len(wanted) // 3) else None
 
 
-def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: list[Issue]) -> list[dict] | None:
-    rows = _find_sheet(raw, sheet.name, issues)
-    if rows is None:
+def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: list[Issue],
+           layouts: dict) -> list[dict] | None:
+    found_sheet = _find_sheet(raw, sheet.name, issues)
+    if found_sheet is None:
         return None
+    actual, rows = found_sheet
     h = _locate_header(rows, sheet)
     if h is None:
         issues.append(Issue("error", sheet.name, 1, "A", "", ", ".join(c.header for c in sheet.columns),
@@ -442,16 +564,36 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
                                 key="column_extra", params={"header": str(v).strip()}))
         elif col.key not in positions:
             positions[col.key] = j
-    missing = [c for c in sheet.columns if c.key not in positions]
+        else:  # the same header twice: the first is read; what the second holds is listed as unread
+            first = get_column_letter(positions[col.key] + 1)
+            issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v),
+                                "each template column once",
+                                f"column {col.header!r} appears twice; only the first one, in column {first}, was read",
+                                f"Keep one column {col.header!r}: move what the second one holds into the first, "
+                                "then delete the second.",
+                                "column_duplicate", {"header": col.header, "first": first}))
+    # A column marked optional may be absent from files of an earlier template: read as blank.
+    missing = [c for c in sheet.columns if c.key not in positions and not c.optional]
     for c in missing:
         issues.append(Issue("error", sheet.name, h + 1, None, "", f"a column headed {c.header!r}",
                             f"column {c.header!r} is missing", "Copy the header row from a new template.",
                             "column_missing", {"header": c.header}))
     if missing:
         return None
+    read = set(positions.values())
+    layouts[actual] = _Layout(sheet.name, rows, header_row=h, read_columns=frozenset(read))
     data = rows[h + 1:]
+    width_all = max(map(len, data), default=0)
+    if any(j not in read for j in range(width_all)):  # a row holding only unread cells is no record
+        read_sorted = sorted(read)
+
+        def has_data(r):
+            return _has_data([r[j] for j in read_sorted if j < len(r)])
+    else:
+        has_data = _has_data
+    first_read = 0 in read
     kept = [(i, r) for i, r in enumerate(data, start=h + 2)
-            if (r and type(r[0]) is str and r[0].strip()) or _has_data(r)]
+            if (first_read and r and type(r[0]) is str and r[0].strip()) or has_data(r)]
     if len(kept) > sheet.max_rows:
         issues.append(Issue("error", sheet.name, None, None, f"{len(kept)} rows", f"at most {sheet.max_rows} rows",
                             f"{len(kept):,} rows is more than the {sheet.max_rows:,} a report may hold",
@@ -468,6 +610,9 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     # come out exactly as a cell-by-cell pass would give them.
     columns, slow = [], []
     for n, c in enumerate(sheet.columns):
+        if c.key not in positions:  # an optional column the file does not have
+            columns.append([None] * len(kept))
+            continue
         out, todo = _fast_column(c, by_position[positions[c.key]], ref)
         columns.append(out)
         slow.extend((k, n) for k in todo)
@@ -485,7 +630,30 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
         else:
             columns[n][k] = _convert(c, v, i, letter, cells, ref)
     keys = ["row", *(c.key for c in sheet.columns)]
-    return [dict(zip(keys, values, strict=False)) for values in zip(row_numbers, *columns, strict=True)]
+    records = [dict(zip(keys, values, strict=False)) for values in zip(row_numbers, *columns, strict=True)]
+    if sheet.key == "indicators":
+        _unit_bounds(sheet, records, positions, cells)
+    return records
+
+
+def _unit_bounds(sheet: spec.TableSheet, records: list[dict], positions: dict[str, int], cells: _Cells) -> None:
+    """Values of an indicator whose unit has a natural bound (spec.UNIT_BOUNDS): 0 to the bound."""
+    labels = {c.key: c.header for c in sheet.columns}
+    for rec in records:
+        bound = spec.UNIT_BOUNDS.get(rec.get("unit"))
+        if bound is None:
+            continue
+        for key in ("baseline", "target", "actual"):
+            x = rec.get(key)
+            if x is None or 0 <= x <= bound:
+                continue
+            unit, label = rec["unit"], labels[key]
+            cells.add("error", rec["row"], get_column_letter(positions[key] + 1), x, f"a number from 0 to {bound}",
+                      f"{label} {_num(x)} is out of range for unit {unit!r}: from 0 to {bound}",
+                      f"Check the value and the unit: with unit {unit!r} the value is from 0 to {bound}.",
+                      key="indicator_out_of_bounds",
+                      params={"label": label, "number": _num(x), "unit": unit, "max": bound})
+            rec[key] = None
 
 
 def _has_data(row: list) -> bool:
@@ -507,6 +675,8 @@ def _clean_column(c: spec.Column, values, ref: Reference) -> list | None:
     kind = c.kind
     if kind in ("enum", "sector"):
         lookup: dict = {v: v for v in (c.choices if kind == "enum" else ref.sector_codes)}
+        if kind == "enum":
+            lookup.update(choice_aliases(c.choices))
         if not c.required:
             lookup[""] = lookup[None] = None
         try:
@@ -583,10 +753,12 @@ def _fast_column(c: spec.Column, values, ref: Reference) -> tuple[list, list[int
             append(None)
             later(k)
     elif kind in ("enum", "sector"):
-        allowed = set(c.choices if kind == "enum" else ref.sector_codes)
+        allowed = {v: v for v in (c.choices if kind == "enum" else ref.sector_codes)}
+        if kind == "enum":
+            allowed.update(choice_aliases(c.choices))
         for k, v in enumerate(values):
-            if v in allowed and type(v) is str:
-                append(v)
+            if type(v) is str and v in allowed:
+                append(allowed[v])
             elif blank and (v is None or v == "" or (type(v) is str and not v.strip())):
                 append(None)
             else:
@@ -697,31 +869,273 @@ def _activity_messages_possible(acts: list[dict]) -> bool:
     return not set(completed) <= {None, 100.0}
 
 
-def _formula_issues(raw: RawWorkbook, issues: list[Issue]) -> None:
-    """Formulas: a saved (cached) value is used with a warning; no saved value is an error."""
+def _cell_ref(cell: str) -> tuple[int, int]:
+    """"M12" -> (11, 12): 0-based row and column."""
+    letters = re.match(r"[A-Z]+", cell)[0]
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return int(cell[len(letters):]) - 1, col - 1
+
+
+def _value_at(rows: list[list], i: int, j: int):
+    return rows[i][j] if i < len(rows) and j < len(rows[i]) else None
+
+
+def _formula_issues(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> None:
+    """Formulas in the cells that are read: a saved value is used with a warning; a formula with
+    no saved value is an error (openpyxl and other tools write formulas without computing them).
+    Formulas elsewhere are reported with the other unread cells."""
     read_sheets = {spec.REPORT_SHEET.casefold(), *(s.name.casefold() for s in spec.TABLE_SHEETS)}
     for sheet, cells in raw.formulas.items():
         if sheet.strip().casefold() not in read_sheets:
             continue
+        layout = layouts.get(sheet)
+        rows = raw.sheets.get(sheet) or []
         for cell, cached in cells:
-            col = re.match(r"[A-Z]+", cell)[0]
-            row = int(cell[len(col):])
-            if cached:
-                issues.append(Issue("warning", sheet, row, col, "formula", "a typed value",
+            i, j = _cell_ref(cell)
+            if layout is not None and not layout.reads(i, j):
+                continue
+            col = get_column_letter(j + 1)
+            if cached and not _empty(_value_at(rows, i, j)):
+                issues.append(Issue("warning", sheet, i + 1, col, "formula", "a typed value",
                                     "the cell holds a formula; its saved value was used", key="formula_cached"))
             else:
-                issues.append(Issue("error", sheet, row, col, "formula without a saved value",
+                issues.append(Issue("error", sheet, i + 1, col, "formula without a saved value",
                                     "a typed value",
                                     "the cell holds a formula whose value was never computed",
-                                    "Open the file in Excel or LibreOffice and save it, or type the value.",
+                                    "Type the value itself in place of the formula.",
                                     "formula_not_computed"))
+
+
+# Cells the loader does not read, by where they are: (key for one cell, key for several, the
+# message for one, for several, expected, fix). The catalogue holds the same English texts.
+UNREAD = {
+    "column": ("cell_unread_column", "cells_unread_column",
+               "the entry {text!r} in {sheet}!{cell} is not in a template column and was not loaded",
+               "{count} entries in column {column} of {sheet} ({first} to {last}) are not in a template "
+               "column and were not loaded: {cells}",
+               "an entry in a template column",
+               "Move such entries into a template column (a comment or a description), or delete them."),
+    "above": ("cell_above_header", "cells_above_header",
+              "the entry {text!r} in {sheet}!{cell} is above the header row and was not loaded",
+              "{count} entries above the header row of {sheet} ({first} to {last}) were not loaded: {cells}",
+              "nothing above the header row",
+              "Move such entries into the table below the header row, or delete them."),
+    "report": ("cell_unread_report", "cells_unread_report",
+               "the entry {text!r} in {sheet}!{cell} is not one of the report's fields and was not loaded",
+               "{count} entries in column {column} of {sheet} ({first} to {last}) are not report fields "
+               "and were not loaded: {cells}",
+               "a value in column B, beside a label of column A",
+               "Put such entries into the Narrative summary (column B), or delete them."),
+    "template": ("cell_unread_template", "cells_unread_template",
+                 "the entry {text!r} in {sheet}!{cell} is in a sheet the template keeps for itself and "
+                 "was not loaded",
+                 "{count} entries in column {column} of {sheet} ({first} to {last}) are in a sheet the "
+                 "template keeps for itself and were not loaded: {cells}",
+                 "nothing typed in this sheet",
+                 "Delete such entries: a report is read only from the sheets Report, Activities, Indicators, "
+                 "Results and Risks."),
+}  # fmt: skip
+SHEET_UNREAD = (
+    "sheet {sheet!r} is not part of the template; its {count} filled cell(s) were not loaded: {cells}",
+    "only the template's sheets",
+    "Copy what belongs in the report into its sheets (a comment or a description), or delete the sheet.",
+)
+_LISTED = 5  # cells quoted in a grouped message; the issue keeps them all for the annotated copy
+
+
+def _quote(v) -> str:
+    text = _show(v)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _listing(found: list[tuple[int, int, object]]) -> str:
+    shown = ", ".join(f"{get_column_letter(j + 1)}{i + 1} {_quote(v)!r}" for i, j, v in found[:_LISTED])
+    return shown + (", …" if len(found) > _LISTED else "")
+
+
+def _report_unread(issues: list[Issue], sheet: str, kind: str, found: list[tuple[int, int, object]]) -> None:
+    """One warning for a group of unread cells (one column, or the rows above a header)."""
+    one, many, text_one, text_many, expected, fix = UNREAD[kind]
+    i, j, v = found[0]
+    refs = tuple(f"{get_column_letter(c + 1)}{r + 1}" for r, c, _ in found)
+    if len(found) == 1:
+        params = {"text": _quote(v), "sheet": sheet, "cell": refs[0]}
+        key, message = one, text_one.format(**params)
+    else:
+        params = {"count": len(found), "column": get_column_letter(j + 1), "sheet": sheet, "first": refs[0],
+                  "last": refs[-1], "cells": _listing(found)}
+        key, message = many, text_many.format(**params)
+    issues.append(Issue("warning", sheet, i + 1, get_column_letter(j + 1), _show(v), expected, message, fix,
+                        key, params, refs))
+
+
+def _filled(rows: list[list], formulas: set, region) -> list[tuple[int, int, object]]:
+    """(row, column, value) of every filled cell in `region` (a predicate on 0-based row, column),
+    in row order; a formula without a saved value counts as filled ("=…")."""
+    found = [(i, j, v) for i, row in enumerate(rows) for j, v in enumerate(row)
+             if not _empty(v) and region(i, j)]
+    blank_formulas = [(i, j, "=…") for i, j in formulas if region(i, j) and _empty(_value_at(rows, i, j))]
+    return sorted(found + blank_formulas, key=itemgetter(0, 1)) if blank_formulas else found
+
+
+def _by_column(found: list[tuple[int, int, object]]) -> list[list[tuple[int, int, object]]]:
+    groups: dict[int, list] = {}
+    for cell in found:
+        groups.setdefault(cell[1], []).append(cell)
+    return [groups[j] for j in sorted(groups)]
+
+
+def _is_problems_sheet(name: str, rows: list[list]) -> bool:
+    """The Problems sheet of an annotated copy (etl.annotate) uploaded again after the fixes."""
+    return (name.startswith("Problems") and len(rows) > 1
+            and [str(v) for v in rows[1][:3]] == ["Severity", "Sheet", "Cell"])
+
+
+def _unread_cells(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> None:
+    """Every filled cell the loader does not read is reported, grouped by column (issue 12)."""
+    formulas = {sheet: {_cell_ref(c) for c, _ in cells} for sheet, cells in raw.formulas.items()}
+    read_names = {spec.REPORT_SHEET.casefold(), *(s.name.casefold() for s in spec.TABLE_SHEETS)}
+    read_folded = {n.strip().casefold() for n in layouts}
+    for name in raw.order:
+        rows = raw.sheets.get(name) or []
+        folded = name.strip().casefold()
+        f = formulas.get(name, set())
+        layout = layouts.get(name)
+        if folded == spec.KEY_SHEET.casefold() or _is_problems_sheet(name, rows):
+            continue
+        if layout is not None and layout.report_cells is not None:
+            done = layout.report_cells
+            for group in _by_column(_filled(rows, f, lambda i, j, done=done: (i, j) not in done)):
+                _report_unread(issues, layout.sheet, "report", group)
+        elif layout is not None:
+            h, read = layout.header_row, layout.read_columns
+            above = _filled(rows[:h], f, lambda i, j: True)
+            if above:
+                _report_unread(issues, layout.sheet, "above", above)
+            width = max(map(len, rows), default=0)
+            unread = [j for j in range(width) if j not in read]
+            if unread or f:
+                data = [(i, j, row[j]) for j in unread for i, row in enumerate(rows[h + 1:], start=h + 1)
+                        if j < len(row) and not _empty(row[j])]
+                data += [(i, j, "=…") for i, j in f
+                         if i > h and j not in read and _empty(_value_at(rows, i, j))]
+                for group in _by_column(sorted(data, key=itemgetter(0, 1))):
+                    _report_unread(issues, layout.sheet, "column", group)
+        elif folded in read_names:
+            # a template sheet that could not be read (its errors say why), unless another sheet
+            # of the same name was read: then this one is an extra sheet
+            if folded in read_folded:
+                _sheet_unread(issues, name, _filled(rows, f, lambda i, j: True))
+        elif folded == spec.INSTRUCTIONS_SHEET.casefold():
+            # the template writes its instructions in columns A and B (in the template's language)
+            for group in _by_column(_filled(rows, f, lambda i, j: j > 1)):
+                _report_unread(issues, name, "template", group)
+        elif folded == spec.LISTS_SHEET.casefold():
+            # the template writes one list per column: its name in row 1 ("list_..."), its items
+            # below without a gap; anything else was typed there
+            ends = {}
+            for j, head in enumerate(rows[0] if rows else []):
+                if isinstance(head, str) and head.startswith("list_"):
+                    i = 1
+                    while i < len(rows) and j < len(rows[i]) and not _empty(rows[i][j]):
+                        i += 1
+                    ends[j] = i
+            for group in _by_column(_filled(rows, f, lambda i, j, ends=ends: j not in ends or i >= ends[j])):
+                _report_unread(issues, name, "template", group)
+        else:
+            _sheet_unread(issues, name, _filled(rows, f, lambda i, j: True))
+
+
+def _sheet_unread(issues: list[Issue], name: str, found: list[tuple[int, int, object]]) -> None:
+    if not found:
+        return
+    message, expected, fix = SHEET_UNREAD
+    params = {"sheet": name, "count": len(found), "cells": _listing(found)}
+    i, j, v = found[0]
+    refs = tuple(f"{get_column_letter(c + 1)}{r + 1}" for r, c, _ in found)
+    issues.append(Issue("warning", name, i + 1, get_column_letter(j + 1), _show(v), expected,
+                        message.format(**params), fix, "sheet_unread", params, refs))
+
+
+def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, issues: list[Issue]) -> None:
+    """The hidden key sheet says what the file was made for; the visible Theme and Reporting sector
+    must still say the same (a changed period is fine: last quarter's file is reused)."""
+    name = next((n for n in raw.order if n.strip().casefold() == spec.KEY_SHEET.casefold()), None)
+    if name is None:  # an older template, or a file rebuilt by hand: nothing to compare with
+        return
+    key = {str(r[0]).strip(): str(r[1]).strip() for r in raw.sheets.get(name, [])
+           if len(r) > 1 and not _empty(r[0]) and not _empty(r[1])}
+    rows = next((x.field_rows for x in layouts.values() if x.report_cells is not None), {})
+    made = {"key_theme": key.get("theme", ""), "key_theme_name": ref.theme_names.get(key.get("theme", ""), ""),
+            "key_sector": key.get("sector", ""), "key_period": key.get("period", "")}
+    for field, label, what in (("theme", "Theme", "theme"), ("sector", "Reporting sector", "Sector")):
+        if not key.get(field) or not header.get(field) or key[field] == header[field]:
+            continue
+        params = {**made, "theme": str(header.get("theme") or ""), "sector": str(header.get("sector") or ""),
+                  "period": str(header.get("period") or made["key_period"]), "value": header[field]}
+        message = (f"this file was made for theme {made['key_theme']} ({made['key_theme_name']}), Sector "
+                   f"{made['key_sector']}, period {made['key_period']}, but its {label} cell says "
+                   f"{header[field]}; a report is filed under the {what} its template was made for")
+        fix = (f"Download the template for {header[field]} from the Upload page (or `python -m etl template "
+               f"--theme {params['theme']} --period {params['period']} --sector {params['sector']} --out "
+               f"report.xlsx`) and copy your entries into it, or set the {label} back to {key[field]}.")
+        issues.append(Issue("error", spec.REPORT_SHEET, rows.get(field), "B", header[field],
+                            f"{what} {key[field]}", message, fix, f"key_{field}_mismatch", params))
+
+
+def _owner_check(header: dict, layouts: dict, ref: Reference, issues: list[Issue]) -> None:
+    """A report is accepted only from a (theme, Sector) with a focal point assignment valid in its
+    period (issue 11 item 5): data/reference/focal_points.csv."""
+    from etl.reference import ASSIGNMENTS_MAINTAINER
+
+    theme, sector, period = header.get("theme"), header.get("sector"), header.get("period")
+    if not (theme and sector and period) or ref.assignment(theme, sector, period) is not None:
+        return
+    rows = next((x.field_rows for x in layouts.values() if x.report_cells is not None), {})
+    others = ", ".join(dict.fromkeys(ref.participants(theme, period)))
+    params = {"theme": theme, "theme_name": ref.theme_names.get(theme, theme), "sector": sector,
+              "period": period, "sectors": others, "maintainer": ASSIGNMENTS_MAINTAINER}
+    if others:
+        issues.append(Issue(
+            "error", spec.REPORT_SHEET, rows.get("sector"), "B", sector, f"a Sector assigned to theme {theme}: {others}",
+            f"no focal point of {sector} is assigned to theme {theme} ({params['theme_name']}) in {period}, so no "
+            f"report of {sector} is accepted for it; the Sectors assigned to it are {others}",
+            f"Check the Theme and the Reporting sector; if {sector} should report on {theme}, ask "
+            f"{ASSIGNMENTS_MAINTAINER} to record the assignment.", "no_assignment", params))
+    else:
+        issues.append(Issue(
+            "error", spec.REPORT_SHEET, rows.get("theme"), "B", theme, "a theme with a focal point assignment",
+            f"no focal point of any Sector is assigned to theme {theme} ({params['theme_name']}) in {period}, so no "
+            "report is accepted for it",
+            f"Check the Theme; if it is to be reported on, ask {ASSIGNMENTS_MAINTAINER} to record the focal "
+            "point assignments.", "no_assignment_none", params))
+
+
+def _empty_report(layouts: dict, issues: list[Issue]) -> None:
+    """A report with no activity and no indicator is refused: the theme's status would be computed
+    from nothing."""
+    h = next((x.header_row for x in layouts.values() if x.sheet == spec.ACTIVITIES.name), 0)
+    issues.append(Issue("error", spec.ACTIVITIES.name, h + 2, "A", "", "at least one activity or indicator",
+                        "the report has no activity and no indicator; a report needs at least one of them",
+                        "Fill in at least one row of Activities or of Indicators.", "report_empty"))
 
 
 def validate(raw: RawWorkbook, ref: Reference) -> Validation:
     issues: list[Issue] = []
-    _formula_issues(raw, issues)
-    header = _header(raw, ref, issues)
-    tables = {s.key: _table(raw, s, ref, issues) for s in spec.TABLE_SHEETS}
+    layouts: dict[str, _Layout] = {}  # sheet name in the file -> what was read of it
+    header = _header(raw, ref, issues, layouts)
+    tables = {s.key: _table(raw, s, ref, issues, layouts) for s in spec.TABLE_SHEETS}
+    if header is not None:
+        _key_check(raw, header, layouts, ref, issues)
+        _owner_check(header, layouts, ref, issues)
+    if tables["activities"] == [] and tables["indicators"] == []:
+        _empty_report(layouts, issues)
+    formulas: list[Issue] = []
+    _formula_issues(raw, layouts, formulas)
+    issues[:0] = formulas
+    _unread_cells(raw, layouts, issues)
     if header is None or any(v is None for v in tables.values()):
         return Validation(None, issues)
     report = spec.ReportData(header=header, **tables)

@@ -392,7 +392,7 @@ def test_enum_normalisation_status_case_and_spaces():
 
 def test_numbers_as_text_with_percent_and_thousands_separator():
     wb = W.workbook()
-    W.set_cell(wb, "Indicators", "actual", 2, "1,200")
+    W.set_cell(wb, "Indicators", "actual", 2, "1 200")
     W.set_cell(wb, "Activities", "percent_complete", 3, "45%")
     v = run(wb)
     assert v.ok
@@ -402,6 +402,15 @@ def test_numbers_as_text_with_percent_and_thousands_separator():
     assert by_cell["M3"].message == "Percent complete was text; read as 45"
     assert v.report.indicators[0]["actual"] == 1200.0
     assert v.report.activities[1]["percent_complete"] == 45.0
+
+
+def test_a_number_with_one_comma_and_three_digits_is_ambiguous():
+    wb = W.workbook()
+    W.set_cell(wb, "Indicators", "actual", 2, "1,200")
+    e = only(run(wb).issues)
+    assert (e.sheet, e.cell, e.value) == ("Indicators", "H2", "1,200")
+    assert e.message == "Actual '1,200' could mean 1200 or 1.2"
+    assert e.fix == "Type the number itself, without a thousands separator: 1200 or 1.2."
 
 
 def test_dates_as_text():
@@ -483,11 +492,18 @@ def test_issue_to_dict_has_every_location_field():
     }
 
 
-def test_cells_beyond_the_table_are_ignored():
+def test_cells_beyond_the_table_are_not_loaded_and_said_so():
     wb = W.workbook()
     wb["Activities"]["T3"] = "a note far to the right"  # no header above it
+    wb["Activities"]["T70"] = "and one far below"  # on a row with nothing else: no record
     v = run(wb)
-    assert v.ok and v.issues == []
+    assert v.ok
+    w = only(v.issues, "warning")
+    assert (w.sheet, w.cell, w.value, w.cells) == ("Activities", "T3", "a note far to the right", ("T3", "T70"))
+    assert w.message == (
+        "2 entries in column T of Activities (T3 to T70) are not in a template column and were not loaded: "
+        "T3 'a note far to the right', T70 'and one far below'"
+    )
     assert [a["row"] for a in v.report.activities] == [2, 3, 4]
 
 
