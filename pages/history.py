@@ -1,5 +1,9 @@
 """Upload history: every upload with who, when, file, sha256, rows and outcome; the original
-file byte for byte; undo (itself recorded as an event); and the event log."""
+file byte for byte; undo (itself recorded as an event); and the event log.
+
+Undo takes two clicks: "Undo upload #N" opens a confirmation that names the upload (theme,
+period, Sector, who, when) and the report that becomes live again (or that none will be); only
+its "Yes, undo" button undoes, and only if that is still what would happen."""
 
 from __future__ import annotations
 
@@ -35,10 +39,31 @@ def _outcome(outcome: str) -> str:
     return words.get(outcome, outcome)
 
 
-def _undo(upload_id: int, who: auth.Identity) -> None:
+CONFIRM = "history_confirm"  # session_state: the upload id whose undo awaits confirmation
+
+
+def _ask(upload_id: int) -> None:
+    st.session_state[CONFIRM] = upload_id
+
+
+def _cancel() -> None:
+    st.session_state.pop(CONFIRM, None)
+
+
+def _previous_id(u: dict) -> int | None:
+    return u["previous"]["id"] if u.get("previous") else None
+
+
+def _undo(upload_id: int, who: auth.Identity, restores: int | None = None) -> None:
+    """The confirmed undo. `restores` is the upload the confirmation said would become live
+    again (None: none); when that is no longer so, nothing is undone and the user is told."""
+    st.session_state.pop(CONFIRM, None)
     u = uploads.upload(upload_id)
     if u is None or u["outcome"] != "live" or not who.may_undo(u["uploaded_by"]):
         st.session_state["history_message"] = ("error", t("history.cannot_undo", id=upload_id, user=who.user))
+        return
+    if _previous_id(u) != restores:
+        st.session_state["history_message"] = ("error", t("history.undo_stale", id=upload_id))
         return
     try:
         version = load.undo(upload_id, actor=who.user)
@@ -97,6 +122,9 @@ def _details(upload_id: int, who: auth.Identity) -> None:
         st.info(t("history.only_admin", user=md(u["uploaded_by"]), id=u["id"]))
         return
     prev = u["previous"]
+    if st.session_state.get(CONFIRM) == u["id"]:
+        _confirm(u, who)
+        return
     if prev:
         what = t(
             "history.undo_restores",
@@ -111,11 +139,47 @@ def _details(upload_id: int, who: auth.Identity) -> None:
     st.button(
         t("history.undo", id=u["id"]),
         key="history_undo",
-        type="primary",
         icon=":material/undo:",
-        on_click=_undo,
-        args=(u["id"], who),
+        on_click=_ask,
+        args=(u["id"],),
     )
+
+
+def _confirm(u: dict, who: auth.Identity) -> None:
+    """The confirmation step: which upload is undone, and which report is live afterwards."""
+    prev = u["previous"]
+    question = t(
+        "history.confirm_question",
+        id=u["id"],
+        theme=u["theme"],
+        period=u["period"],
+        sector=u["sector"],
+        by=md(u["uploaded_by"]),
+        when=f"{u['uploaded_at']:%Y-%m-%d %H:%M}",
+        file=md(u["file_name"]),
+    )
+    if prev:
+        after = t(
+            "history.confirm_restores",
+            id=prev["id"],
+            by=md(prev["uploaded_by"]),
+            when=f"{prev['uploaded_at']:%Y-%m-%d %H:%M}",
+            file=md(prev["file_name"]),
+        )
+    else:
+        after = t("history.confirm_removes", report=f"{u['theme']} {u['period']} {u['sector']}")
+    with st.container(border=True, key="history_confirm_box"):
+        st.warning(f"{question}\n\n{after}", icon=":material/undo:")
+        yes, no, _ = st.columns([2, 1, 3])
+        yes.button(
+            t("history.confirm_yes", id=u["id"]),
+            key="history_undo_yes",
+            type="primary",
+            icon=":material/undo:",
+            on_click=_undo,
+            args=(u["id"], who, _previous_id(u)),
+        )
+        no.button(t("history.confirm_cancel"), key="history_undo_no", on_click=_cancel)
 
 
 def main() -> None:
@@ -196,6 +260,8 @@ def main() -> None:
     upload_id = st.selectbox(
         t("history.col_upload"), ids, key="history_upload", format_func=lambda i: f"#{i} {labels[i]}"
     )
+    if st.session_state.get(CONFIRM) not in (None, int(upload_id)):
+        _cancel()  # a confirmation belongs to the upload it was asked for
     _details(int(upload_id), who)
 
     st.subheader(t("history.events"))

@@ -2,7 +2,10 @@
 
 The same code as `python -m etl load`: etl.load.check validates, etl.load.load_bytes loads.
 Nothing is written to the database before the "Load" button; what a file would change is
-shown first (etl.preview against the live report read through isc.db.uploads).
+shown first (etl.preview against the live report it would replace, and against last quarter's
+report of the same theme and Sector, both read through isc.db.uploads at one data version).
+The uploader takes any file: what is not an .xlsx report gets the validator's plain message
+(the same as `python -m etl load`), in the interface language.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Checked:
     live: uploads.LiveReport | None = None
     preview: preview.Preview | None = None
     refusal: str | None = None
+    previous: uploads.LiveReport | None = None  # last quarter's live report of the theme and Sector
 
     @property
     def live_id(self) -> int | None:
@@ -73,9 +77,12 @@ def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Ch
         theme, period, sector = result.report.key
         checked.refusal = who.refusal(theme, sector)
         if checked.refusal is None:
-            checked.live = uploads.live_report(theme, period, sector)
+            checked.live, checked.previous = uploads.live_and_previous(theme, period, sector)
             checked.preview = preview.compare(
-                result.report, checked.live.report if checked.live else None, Period.parse(period).end
+                result.report,
+                checked.live.report if checked.live else None,
+                Period.parse(period).end,
+                checked.previous.report if checked.previous else None,
             )
     return checked
 
@@ -221,9 +228,19 @@ def _process(files, ref: Reference, who: auth.Identity) -> list[tuple[str, Check
     return [(k, cache[k]) for k in out]
 
 
+def _unreadable(c: Checked) -> Issue | None:
+    """The issue saying why the file could not be read at all (not an .xlsx, damaged...), if so."""
+    return next((i for i in c.validation.errors if i.sheet == "(file)"), None)
+
+
 def _validation_report(c: Checked, tag: str) -> None:
     v = c.validation
     errors, warnings = v.errors, v.warnings
+    unreadable = _unreadable(c)
+    if unreadable is not None:  # one plain sentence, as on the command line; no table of cells
+        message = _issue_text(unreadable, "message")
+        st.error(t("upload.unreadable", message=md(message[:1].upper() + message[1:])), icon=":material/error:")
+        return
     if errors:
         st.error(t("upload.errors_summary", errors=len(errors), warnings=len(warnings)), icon=":material/error:")
         st.markdown(t("upload.errors_title"))
@@ -248,32 +265,78 @@ def _validation_report(c: Checked, tag: str) -> None:
         )  # fmt: skip
 
 
+def _when(at: dt.datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M}"
+
+
+def _report_notice(c: Checked) -> None:
+    """What the upload does to the live reports: replaces one (who, when, which file, which id),
+    or is the first for its theme, quarter and Sector."""
+    theme, period, sector = c.preview.key
+    if c.live:
+        st.warning(
+            t("upload.replace_notice", id=c.live.upload_id, by=md(c.live.uploaded_by), when=_when(c.live.uploaded_at),
+              file=md(c.live.file_name), report=f"{theme} {period} {sector}"),
+            icon=":material/swap_horiz:",
+        )  # fmt: skip
+    else:
+        st.info(t("upload.first_report", report=f"{theme} {period} {sector}"), icon=":material/fiber_new:")
+
+
+def _status_delta(p: preview.Preview) -> str | None:
+    """The computed status's change in words: against the replaced report ("was On track"), else
+    against last quarter's ("was Off track in 2025-Q2"); None when it does not move or there is
+    nothing to compare with."""
+    before, since = p.status_before
+    if before == p.status_new or (p.is_new_report and since is None):
+        return None
+    if since:
+        return t("upload.was_in", status=status_label(before, lang()), period=since)
+    return t("upload.was", status=status_label(before, lang()))
+
+
 def _preview_section(c: Checked, tag: str) -> None:
     p = c.preview
     st.markdown(t("upload.changes_title"))
-    if c.live:
-        st.caption(
-            t(
-                "upload.compared_with",
-                id=c.live.upload_id,
-                file=md(c.live.file_name),
-                by=md(c.live.uploaded_by),
-                when=f"{c.live.uploaded_at:%Y-%m-%d %H:%M}",
-                report=" ".join(p.key),
-            )
-        )
+    _report_notice(c)
     for line in p.summary_in(lang()):
         st.markdown(f"- {line}")
+    # the counts: against the replaced report, else (a new quarter) against last quarter's
+    basis = p.previous if p.is_new_report and p.previous else p
+    since = basis.baseline_period
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(
-        t("themes.computed_status"),
-        status_label(p.status_new, lang()),
-        delta=t("upload.was", status=status_label(p.status_old, lang())) if p.status_changed else None,
-        delta_color="off",
-    )
-    m2.metric(t("upload.new_activities"), len(p.activities_new))
-    m3.metric(t("upload.changed_activities"), len(p.activities_changed))
-    m4.metric(t("upload.removed_activities"), len(p.activities_removed))
+    m1.metric(t("themes.computed_status"), status_label(p.status_new, lang()), delta=_status_delta(p),
+              delta_color="off", delta_arrow="off")  # fmt: skip
+    if since:
+        m2.metric(t("upload.new_activities_since", period=since), len(basis.activities_new))
+        m3.metric(t("upload.changed_activities_since", period=since), len(basis.activities_changed))
+        m4.metric(t("upload.removed_activities_since", period=since), len(basis.activities_removed))
+    else:
+        m2.metric(t("upload.new_activities"), len(p.activities_new))
+        m3.metric(t("upload.changed_activities"), len(p.activities_changed))
+        m4.metric(t("upload.removed_activities"), len(p.activities_removed))
+    _comparison_tables(p, tag)
+    if p.previous is None:
+        return
+    prev = c.previous
+    title = t("upload.since_title", period=p.previous.baseline_period, id=prev.upload_id, file=md(prev.file_name),
+              by=md(prev.uploaded_by), when=_when(prev.uploaded_at))  # fmt: skip
+    if p.is_new_report:  # the comparison that says most about a new quarter's file: in full view
+        st.markdown(title)
+        _since_section(p.previous, f"{tag}_prev")
+    else:
+        with st.expander(t("upload.since_expander", period=p.previous.baseline_period, id=prev.upload_id)):
+            st.markdown(title)
+            _since_section(p.previous, f"{tag}_prev")
+
+
+def _since_section(p: preview.Preview, tag: str) -> None:
+    for line in p.summary_in(lang()):
+        st.markdown(f"- {line}")
+    _comparison_tables(p, tag)
+
+
+def _comparison_tables(p: preview.Preview, tag: str) -> None:
     act_id, title = t("upload.col_activity_id"), t("upload.col_title")
     act_cols = {
         "activity_id": act_id,
@@ -372,7 +435,8 @@ def upload_section(ref: Reference, who: auth.Identity) -> None:
         st.info(t("upload.you_may", scope=ident.scope_text(who)))
         return
     files = st.file_uploader(
-        t("upload.uploader"), type=["xlsx"],
+        # any type: the validator says what is wrong with an .ods, .csv or .xls, in plain words
+        t("upload.uploader"), type=None,
         accept_multiple_files=True, key="upload_files",
         help=t("upload.uploader_help"),
     )  # fmt: skip

@@ -2,13 +2,19 @@
 
 Whole flow: a bad file shows every error and offers the annotated workbook; a good file shows
 the preview and nothing is written until Load; Load goes through etl.load.load_bytes; the
-history shows the upload and Undo brings back exactly the previous data. Then who may do what
-when sign-in is configured (at.user).
+history shows the upload and Undo, once confirmed, brings back exactly the previous data. Then
+who may do what when sign-in is configured (at.user); files of any type (.ods, .csv, .xls)
+answered by the validator in the interface language; the preview against the report an upload
+replaces and against last quarter's; the undo confirmation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from etl.reference import Reference
 from etl.template import build_template
 from isc.db import queries, uploads
+from pages.common import md
 from tests import workbooks as W
 from tests.conftest import DEMO_LAST_PERIOD
 from tests.test_annotate import highlighted
@@ -71,9 +78,48 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
-def frames(at: AppTest, column: str) -> list:
-    """The tables on the page that have this column, in page order (dataframes have no keys)."""
-    return [d.value for d in at.dataframe if column in d.value.columns]
+def walk(node, skip_expanders: bool = False):
+    """The elements under an AppTest node in page order (optionally not those in expanders)."""
+    from streamlit.testing.v1.element_tree import Block, Expander
+
+    if skip_expanders and isinstance(node, Expander):
+        return
+    if isinstance(node, Block):
+        for idx in sorted(node.children):
+            yield from walk(node.children[idx], skip_expanders)
+    else:
+        yield node
+
+
+def frames(at: AppTest, column: str, in_expanders: bool = False) -> list:
+    """The tables on the page that have this column, in page order (dataframes have no keys);
+    by default not those in expanders (the comparison with last quarter's report)."""
+    return [
+        d.value for d in walk(at.main, skip_expanders=not in_expanders)
+        if type(d).__name__ == "Dataframe" and column in d.value.columns
+    ]  # fmt: skip
+
+
+def sections(at: AppTest) -> dict[str, list]:
+    """The elements of each uploaded file's section, by its "#### file name" heading."""
+    out: dict[str, list] = {}
+    current = None
+    for e in walk(at.main):
+        value = getattr(e, "value", None)
+        if type(e).__name__ == "Markdown" and isinstance(value, str) and value.startswith("#### "):
+            current = out.setdefault(value[5:].replace("\\", ""), [])
+        elif current is not None:
+            current.append(e)
+    return out
+
+
+def problems(elements) -> str:
+    """What a file section says is wrong: its error boxes and the Error column of its tables."""
+    parts = [e.value for e in elements if type(e).__name__ == "Error"]
+    for e in elements:
+        if type(e).__name__ == "Dataframe" and e.value.shape[1] >= 5:
+            parts += [str(v) for v in e.value.iloc[:, 4]]
+    return " | ".join(parts)
 
 
 def edited_report(actual: float = 1.0, title: str = "Renamed in this quarter") -> bytes:
@@ -189,6 +235,10 @@ def test_whole_flow_bad_file_good_file_preview_load_history_undo(demo_db):
     [undo] = [b for b in at.button if b.label == f"Undo upload #{top['id']}"]
     undo.click()
     at.run()
+    assert queries.data_version() == version + 1  # asked, not undone yet
+    [yes] = [b for b in at.button if b.label == f"Yes, undo upload #{top['id']}"]
+    yes.click()
+    at.run()
     assert any(f"Upload #{top['id']} undone" in s for s in texts(at.success))
     assert snapshot() == before
     ev = uploads.events()
@@ -207,7 +257,7 @@ def test_several_files_at_once_each_judged_on_its_own(demo_db):
     )
     assert any("3 file(s): 1 can be loaded, 2 cannot." in c for c in texts(at.caption))
     assert [b.label for b in at.button if b.label.startswith("Load")] == ["Load good.xlsx"]
-    assert any("not an Excel workbook" in str(v) for v in frames(at, "Error")[-1]["Error"])
+    assert "This is not an Excel workbook (.xlsx)" in problems(sections(at)["not_excel.xlsx"])
 
 
 def test_the_same_file_again_has_nothing_to_load(demo_db):
@@ -384,12 +434,13 @@ def test_every_hostile_file_is_rejected_on_the_page_too_and_nothing_changes(demo
     before = _dump(demo_db)
     at = upload(app(), *[(f"{c.name}.xlsx", c.data) for c in bad])
     assert f"{len(bad)} file(s): 0 can be loaded, {len(bad)} cannot." in texts(at.caption)
-    assert sum("error(s)" in e for e in texts(at.error)) == len(bad)
+    # one verdict each: the count of errors (with their table), or why the file cannot be read
+    assert sum("error(s)" in e or "This file cannot be loaded" in e for e in texts(at.error)) == len(bad)
     assert not [b.label for b in at.button if b.label.startswith("Load")]
-    tables = [d.value for d in at.dataframe if "Error" in d.value.columns]
-    assert len(tables) == len(bad)
-    for case, table in zip(bad, tables, strict=True):
-        assert any(case.mentions.lower() in str(m).lower() for m in table.iloc[:, 4]), (case.name, table)
+    by_file = sections(at)
+    for case in bad:
+        said = problems(by_file[f"{case.name}.xlsx"])
+        assert case.mentions.lower() in said.lower(), (case.name, said)
     assert _dump(demo_db) == before
 
 
@@ -434,3 +485,280 @@ def test_the_preview_and_the_load_outcome_in_french(demo_db, monkeypatch):
     [ok] = [s for s in texts(at.success) if s.startswith("Chargé")]
     assert "chargé comme téléversement n° " in ok and "remplace le téléversement n° " in ok, ok
     assert "statut " in ok and "status" not in ok, ok
+
+
+# --- any file type: the validator speaks, in the interface language --------------------------
+
+ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _soffice(data: bytes, fmt: str, folder: Path) -> bytes | None:
+    """`data` (an .xlsx) converted by LibreOffice to `fmt`, or None when it cannot be."""
+    exe = shutil.which("soffice")
+    if exe is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    src = folder / "report.xlsx"
+    src.write_bytes(data)
+    profile = (folder / "profile").as_uri()  # a profile of its own: no clash with another soffice
+    try:
+        subprocess.run([exe, f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt,
+                        "--outdir", str(folder), str(src)], capture_output=True, timeout=180, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    out = folder / f"report.{fmt}"
+    return out.read_bytes() if out.exists() else None
+
+
+def _minimal_ods() -> bytes:
+    """An OpenDocument spreadsheet as LibreOffice starts one: the stored mimetype entry first."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), ODS_MIME, compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", '<?xml version="1.0"?><office:document-content '
+                   'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>')  # fmt: skip
+        z.writestr("META-INF/manifest.xml", "<manifest/>")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def other_formats(tmp_path_factory) -> dict[str, tuple[bytes, str]]:
+    """A real theme report saved as .ods and .xls by LibreOffice (made by hand when it is missing),
+    the same report as CSV text, and a text file: {file name: (bytes, mime type)}."""
+    good = W.good_bytes()
+    folder = tmp_path_factory.mktemp("formats")
+    ods = _soffice(good, "ods", folder / "ods") or _minimal_ods()
+    xls = _soffice(good, "xls", folder / "xls") or b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096
+    assert ods.startswith(b"PK") and b"opendocument" in ods[:100]
+    assert xls.startswith(b"\xd0\xcf\x11\xe0")
+    csv = b"Activity ID,Title,Lead sector\r\nA-01,Joint workshop,ITU-T\r\n"
+    return {
+        "climate.ods": (ods, ODS_MIME),
+        "climate.csv": (csv, "text/csv"),
+        "climate.xls": (xls, "application/vnd.ms-excel"),
+        "notes.txt": (b"Our activities this quarter: see the e-mail.\n", "text/plain"),
+    }
+
+
+FORMAT_MESSAGES = {
+    "en": {
+        "climate.ods": "This is an OpenDocument spreadsheet (.ods); in LibreOffice use File > Save As > "
+                       "Excel 2007-365 (.xlsx)",
+        "climate.csv": "This is not an Excel workbook (.xlsx); download the template and fill it in",
+        "climate.xls": "This is an old-format Excel file (.xls) or a password-protected workbook; save it as an "
+                       "Excel Workbook (.xlsx) without a password",
+        "notes.txt": "This is not an Excel workbook (.xlsx); download the template and fill it in",
+    },
+    "fr": {
+        "climate.ods": "Il s'agit d'une feuille de calcul OpenDocument (.ods) ; dans LibreOffice, utilisez "
+                       "Fichier > Enregistrer sous > Excel 2007-365 (.xlsx)",
+        "climate.csv": "Ce n'est pas un classeur Excel (.xlsx) ; téléchargez le modèle et remplissez-le",
+        "climate.xls": "Il s'agit d'un fichier Excel d'ancien format (.xls) ou d'un classeur protégé par mot de "
+                       "passe ; enregistrez-le comme Classeur Excel (.xlsx) sans mot de passe",
+        "notes.txt": "Ce n'est pas un classeur Excel (.xlsx) ; téléchargez le modèle et remplissez-le",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_any_file_is_taken_and_the_validator_says_what_it_is(demo_db, monkeypatch, other_formats, lang):
+    """The widget does not refuse .ods, .csv, .xls or .txt by itself (no technical "files are not
+    allowed"): each gets the validator's plain sentence, as on the command line, in the interface
+    language, and no Load button."""
+    at = app_in(lang, monkeypatch)
+    widget = at.file_uploader(key="upload_files")
+    assert list(widget.proto.type) == []  # any type within the size limit
+    widget.set_value([(name, data, mime) for name, (data, mime) in other_formats.items()])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    by_file = sections(at)
+    heading = "Ce fichier ne peut pas être chargé." if lang == "fr" else "This file cannot be loaded."
+    for name, message in FORMAT_MESSAGES[lang].items():
+        [said] = [e.value for e in by_file[name] if type(e).__name__ == "Error"]
+        assert said == f"**{heading}** {md(message)}.", (name, said)
+        assert not [e for e in by_file[name] if type(e).__name__ == "Dataframe"]  # no table of cells
+    assert not [b for b in at.button if b.label.startswith(("Load", "Charger"))]
+    if lang == "fr":
+        assert not [e for e in texts(at.error) if "not an Excel" in e or "cannot be loaded" in e]
+
+
+# --- the preview: the report replaced, and last quarter's ------------------------------------
+
+
+def test_the_preview_says_which_report_is_replaced_and_compares_with_last_quarter(demo_db):
+    live, prev = uploads.live_and_previous(THEME, PERIOD, SECTOR)
+    assert prev.period == str(DEMO_LAST_PERIOD.previous())
+    at = upload(app(), ("climate_Q3_fixed.xlsx", edited_report(actual=1.0)))
+    [notice] = [w for w in texts(at.warning) if w.startswith("This will replace")]
+    assert notice == (
+        f"This will replace report #{live.upload_id} for {THEME} {PERIOD} {SECTOR}, uploaded by "
+        f"{live.uploaded_by} on {live.uploaded_at:%Y-%m-%d %H:%M} (file {md(live.file_name)}); that report "
+        "stays in History and can be made live again by undoing this upload."
+    )
+    # the counts are against the report replaced
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Changed activities"] == "1" and metrics["New activities"] == "0"
+    # ... and last quarter's comparison is one click away, with its own counts and tables
+    [since] = at.expander
+    assert since.label == f"Compared with last quarter's report ({prev.period}, upload #{prev.upload_id})"
+    inside = texts(since.markdown)
+    assert inside[0].startswith(f"**Compared with last quarter's report**, {prev.period}: upload #{prev.upload_id}")
+    assert any(m.startswith("- Computed status") and f"in {prev.period}" in m for m in inside), inside
+    assert frames(at, "Activity ID", in_expanders=True)  # the title change shows against Q2 too
+    assert [b.label for b in at.button if b.label.startswith("Load")] == ["Load climate_Q3_fixed.xlsx"]
+
+
+def new_quarter_report(actual: float | None = None) -> bytes:
+    """The next quarter's report as a focal point sends it: the template pre-filled from the last
+    demo quarter, with one activity further on (and all actual values set, if given)."""
+    period = str(DEMO_LAST_PERIOD.next())
+    pre = uploads.prefill_report(THEME, period, SECTOR)
+    wb = build_template(REF, THEME, period, SECTOR, pre)
+    W.set_cell(wb, "Activities", "percent_complete", 2, 95)
+    if actual is not None:
+        for row in range(2, len(pre.indicators) + 2):
+            W.set_cell(wb, "Indicators", "actual", row, actual)
+    return W.to_bytes(wb)
+
+
+def test_a_new_quarter_is_compared_with_last_quarters_report_not_with_nothing(demo_db):
+    """No report is live for the quarter yet: not "0 changed activities" and "was Not reported",
+    but the changes and the status against last quarter's report, labelled with its quarter."""
+    period, last = str(DEMO_LAST_PERIOD.next()), str(DEMO_LAST_PERIOD)
+    prev = uploads.live_report(THEME, last, SECTOR)
+    assert uploads.live_report(THEME, period, SECTOR) is None
+    at = upload(app(), ("climate_Q4.xlsx", new_quarter_report(actual=0)))
+    assert f"No report is live for {THEME} {period} {SECTOR} yet: this file will be the first one for this " \
+           "theme, quarter and Sector." in texts(at.info)  # fmt: skip
+    assert not [w for w in texts(at.warning) if w.startswith("This will replace")]
+    metrics = {m.label: m for m in at.metric}
+    assert metrics[f"Activities changed since {last}"].value == "1"
+    assert metrics[f"New activities since {last}"].value == "0"
+    [checked] = at.session_state["upload_checked"].values()
+    p = checked.preview
+    assert p.is_new_report and p.previous.baseline_period == last
+    assert p.status_before == (prev.computed_status, last)
+    status = metrics["Computed status"]
+    if p.status_moves:
+        from isc.charts import status_label
+
+        assert status.proto.delta == f"was {status_label(prev.computed_status, 'en')} in {last}"
+    assert "Not reported" not in status.proto.delta
+    lines = texts(at.markdown)
+    assert f"**Compared with last quarter's report**, {last}: upload #{prev.upload_id}" in " ".join(lines)
+    assert "- 1 changed activity" in lines
+    [act] = [f for f in frames(at, "Activity ID") if "Field" in f.columns]
+    assert act[["Field", "After"]].values.tolist() == [["Percent complete", "95"]]
+    assert not at.expander  # shown in full: it is the comparison that says most
+
+
+def test_the_replace_notice_in_french(demo_db, monkeypatch):
+    live = uploads.live_report(THEME, PERIOD, SECTOR)
+    at = upload(app_in("fr", monkeypatch), ("climat_T3.xlsx", edited_report(actual=1.0)))
+    [notice] = [w for w in texts(at.warning) if w.startswith("Ce fichier remplacera")]
+    assert f"le rapport n° {live.upload_id} pour {THEME} {PERIOD} {SECTOR}, téléversé par {live.uploaded_by}" in notice
+    assert "reste dans l'historique et peut être remis en vigueur en annulant ce téléversement" in notice
+    assert [e.label for e in at.expander][0].startswith("Par rapport au rapport du trimestre précédent")
+
+
+# --- undo asks first, and says which report becomes live again --------------------------------
+
+
+def history_at(upload_id: int, lang: str | None = None, monkeypatch=None, user: dict | None = None) -> AppTest:
+    at = app("pages/history.py", user=user) if lang is None else app_in(lang, monkeypatch)
+    if lang is not None:
+        at.switch_page("pages/history.py")
+        at.run()
+    at.selectbox(key="history_upload").set_value(upload_id)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_undo_asks_for_confirmation_naming_the_report_that_becomes_live_again(demo_db):
+    live = uploads.live_report(THEME, PERIOD, SECTOR)
+    u = uploads.upload(live.upload_id)
+    prev = u["previous"]
+    assert prev is not None
+    before, version = snapshot(), queries.data_version()
+    at = history_at(live.upload_id)
+    [undo] = [b for b in at.button if b.label == f"Undo upload #{live.upload_id}"]
+    undo.click()
+    at.run()
+    assert queries.data_version() == version  # nothing undone by the first click
+    [ask] = [w for w in texts(at.warning) if w.startswith(f"**Undo upload #{live.upload_id}**")]
+    assert ask == (
+        f"**Undo upload #{live.upload_id}** ({THEME}, {PERIOD}, {SECTOR}, by {u['uploaded_by']} on "
+        f"{u['uploaded_at']:%Y-%m-%d %H:%M}, file {md(u['file_name'])})?\n\n"
+        f"Report #{prev['id']} uploaded by {prev['uploaded_by']} on {prev['uploaded_at']:%Y-%m-%d %H:%M} "
+        f"(file {md(prev['file_name'])}) becomes live again."
+    )
+    assert not [b for b in at.button if b.label == f"Undo upload #{live.upload_id}"]
+    # cancel: nothing happens, and the question goes away
+    [b for b in at.button if b.label == "No, keep it live"][0].click()
+    at.run()
+    assert not [w for w in texts(at.warning) if w.startswith("**Undo upload")]
+    assert queries.data_version() == version and uploads.upload(live.upload_id)["outcome"] == "live"
+    # ask again, confirm: undone, and the earlier report is live again
+    [b for b in at.button if b.label == f"Undo upload #{live.upload_id}"][0].click()
+    at.run()
+    [b for b in at.button if b.label == f"Yes, undo upload #{live.upload_id}"][0].click()
+    at.run()
+    assert any(f"Upload #{live.upload_id} undone" in s for s in texts(at.success))
+    assert queries.data_version() == version + 1
+    assert uploads.live_report(THEME, PERIOD, SECTOR).upload_id == prev["id"]
+    assert snapshot() != before
+
+
+def test_undoing_the_only_report_says_none_will_be_live(demo_db, monkeypatch):
+    from etl.load import load_bytes
+
+    period = str(DEMO_LAST_PERIOD.next())
+    loaded = load_bytes(new_quarter_report(), "climate_Q4.xlsx", ref=REF)
+    assert loaded.outcome == "loaded" and loaded.supersedes is None
+    at = history_at(loaded.upload_id)
+    [b for b in at.button if b.label == f"Undo upload #{loaded.upload_id}"][0].click()
+    at.run()
+    [ask] = [w for w in texts(at.warning) if w.startswith(f"**Undo upload #{loaded.upload_id}**")]
+    assert ask.endswith(
+        "There is no earlier report: no report will be live for this theme, quarter and Sector "
+        f"({THEME} {period} {SECTOR})."
+    )
+    [b for b in at.button if b.label == f"Yes, undo upload #{loaded.upload_id}"][0].click()
+    at.run()
+    assert uploads.live_report(THEME, period, SECTOR) is None
+    # the same question in French
+    again = load_bytes(new_quarter_report(actual=2.0), "climat_T4.xlsx", ref=REF)
+    fr = history_at(again.upload_id, "fr", monkeypatch)
+    [b for b in fr.button if b.label == f"Annuler le téléversement n° {again.upload_id}"][0].click()
+    fr.run()
+    [ask] = [w for w in texts(fr.warning) if w.startswith(f"**Annuler le téléversement n° {again.upload_id}**")]
+    assert "plus aucun rapport ne sera en vigueur pour ce thème, ce trimestre et ce Secteur" in ask, ask
+    labels = [b.label for b in fr.button]
+    assert f"Oui, annuler le téléversement n° {again.upload_id}" in labels and "Non, le garder en vigueur" in labels
+
+
+def test_a_confirmation_that_no_longer_holds_undoes_nothing(demo_db):
+    """Between the question and the click, the report that would become live again was undone
+    from a terminal: the click undoes nothing and says why."""
+    from etl.load import undo
+
+    live = uploads.live_report(THEME, PERIOD, SECTOR)
+    prev_id = uploads.upload(live.upload_id)["previous"]["id"]
+    at = history_at(live.upload_id)
+    [b for b in at.button if b.label == f"Undo upload #{live.upload_id}"][0].click()
+    at.run()
+    undo(prev_id, actor="terminal")
+    version = queries.data_version()
+    [b for b in at.button if b.label == f"Yes, undo upload #{live.upload_id}"][0].click()
+    at.run()
+    assert any(f"Upload #{live.upload_id} was not undone" in e for e in texts(at.error))
+    assert queries.data_version() == version and uploads.upload(live.upload_id)["outcome"] == "live"
+
+
+def test_a_focal_point_gets_no_undo_question_for_someone_elses_upload(demo_db):
+    """The permission check stays: the confirmation is only offered with the right to undo."""
+    user = {"is_logged_in": True, "email": "fp.climate@example.org"}
+    live = uploads.live_report(THEME, PERIOD, SECTOR)
+    at = history_at(live.upload_id, user=user)
+    assert not [b for b in at.button if "undo" in b.label.lower()]
