@@ -1,6 +1,7 @@
 import streamlit as st
 
 from isc import charts
+from isc.periods import default_period, today
 from pages.common import as_of_caption, lang, q, t
 
 st.title(t("app.title"))
@@ -8,7 +9,15 @@ st.caption(t("home.caption"))
 s = q("summary")
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("nav.themes"), s["themes"])
-c2.metric(t("home.reports"), s["reports"])
+# The same count as the Overview's and the Completeness page's: reports owed for the quarter that
+# every page opens on, and how many came in.
+period = default_period(q("periods", today()), today())
+if period:
+    owed = q("report_status", period)
+    got = int((owed["computed_status"] != "not_reported").sum())
+    c2.metric(t("home.reports_period", period=period), t("common.n_of_m", n=got, m=len(owed)))
+else:
+    c2.metric(t("home.reports"), 0)
 c3.metric(t("home.resolutions"), s["resolutions"])
 c4.metric(t("home.uploads"), s["uploads"])
 st.caption(as_of_caption())

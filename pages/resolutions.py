@@ -56,8 +56,8 @@ with right:
     view = cov
     if gap == "gaps":
         view = cov[cov["coverage"] != "reported"]
-    elif gap == "mutual":
-        view = cov[cov["mutual_interest"]]
+    elif gap == "mutual":  # the stricter reading: a PP resolution plus a Sector resolution on the theme
+        view = cov[cov["sector_resolutions"].notna()]
     st.markdown(t("resolutions.count", n=len(view)))
     if lang() != "en":  # the coverage class and the reason in words of the selected language
         coverage = {c: t(f"coverage.{c.replace(' ', '_')}") for c in ("reported", "no report", "no theme")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from etl.demo import build_demo
 from isc.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
-# Fixed so that tests do not depend on today's date.
+# Fixed so that tests do not depend on today's date: the demo's last quarter is the latest that has
+# ended on ISC_TODAY (the quarter every page opens on; inherited by the servers and CLIs tests start).
 DEMO_LAST_PERIOD = Period(2026, 3)
+os.environ["ISC_TODAY"] = "2026-11-30"
 
 
 @pytest.fixture(scope="session")

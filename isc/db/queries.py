@@ -45,7 +45,8 @@ def summary(db: Db = None) -> dict:
         v = con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
         row = con.execute(
             """SELECT
-                 (SELECT count(*) FROM theme WHERE state IN ('active', 'proposed')),
+                 (SELECT count(DISTINCT h.code) FROM theme h JOIN focal_point f ON f.theme = h.code
+                  WHERE h.state IN ('active', 'proposed')),
                  (SELECT count(*) FROM theme WHERE reported_to_isctf_2024),
                  (SELECT count(*) FROM live_uploads(?)),
                  (SELECT count(*) FROM resolution),
