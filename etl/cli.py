@@ -23,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--sector", required=True, help="ITU-R, ITU-T, ITU-D, GS or RO")
     t.add_argument("--out", required=True, help="the .xlsx file to write")
     t.add_argument("--db", help="pre-fill from the latest report in this database (default: none)")
+    t.add_argument("--lang", default="en",
+                   help="language of the template's texts and dropdown values: en (default) or fr; "
+                   "sheet names and column headers stay in English")
 
     ld = sub.add_parser("load", help="validate and load theme-report workbooks")
     ld.add_argument("files", nargs="+")
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _template(args) -> int:
     from etl.template import write_template
+    from isc import i18n
 
     ref = Reference.load()
     theme = _theme_code(ref, args.theme)
@@ -116,6 +120,8 @@ def _template(args) -> int:
         errors.append(str(exc))
     if args.sector not in ref.sector_codes:
         errors.append(f"unknown sector {args.sector!r}; choose from: {', '.join(ref.sector_codes)}")
+    if i18n.supported(args.lang) != args.lang:
+        errors.append(f"unknown language {args.lang!r}; choose from: {', '.join(i18n.languages())}")
     if errors:
         for e in errors:
             print(f"error: {e}", file=sys.stderr)
@@ -125,7 +131,7 @@ def _template(args) -> int:
         from isc.db import uploads
 
         prefill = uploads.prefill_report(theme, period, args.sector, db=args.db)
-    path = write_template(args.out, ref, theme, period, args.sector, prefill)
+    path = write_template(args.out, ref, theme, period, args.sector, prefill, lang=args.lang)
     print(f"wrote {path}" + (" (pre-filled from the previous report)" if prefill else ""))
     return 0
 
