@@ -32,6 +32,9 @@ WARNING_FILL = PatternFill("solid", fgColor=WARNING_COLOR)
 PROBLEMS_SHEET = "Problems"
 AUTHOR = "ISC dashboard"
 _HEADERS = ("Severity", "Sheet", "Cell", "Value found", "Expected", "Problem", "How to fix")
+# An issue about a group of cells (the stray cells of one column) marks each of them, up to this
+# many; the Problems sheet lists the issue once, linked to its first cell.
+MAX_CELLS_PER_ISSUE = 1000
 
 
 def _as_issue(i: Issue | dict) -> Issue:
@@ -63,12 +66,19 @@ def _comment_text(issues: list[Issue]) -> str:
     return "\n\n".join(parts)
 
 
+def _cells_of(i: Issue) -> list[str]:
+    """The cells an issue marks: its own, and those of the group it stands for (Issue.cells)."""
+    if not i.cell:
+        return []
+    return list(dict.fromkeys((i.cell, *(getattr(i, "cells", ()) or ())[:MAX_CELLS_PER_ISSUE])))
+
+
 def marked_cells(issues: list[Issue | dict]) -> dict[tuple[str, str], str]:
     """(sheet, cell) -> "error" | "warning": the cells annotate() highlights, as the validator named them."""
     out: dict[tuple[str, str], str] = {}
     for i in map(_as_issue, issues):
-        if i.cell:
-            key = (i.sheet, i.cell)
+        for coord in _cells_of(i):
+            key = (i.sheet, coord)
             out[key] = "error" if i.severity == "error" or out.get(key) == "error" else "warning"
     return out
 
@@ -91,7 +101,8 @@ def _annotated(data: bytes, issues: list[Issue]) -> bytes:
         ws = _find_sheet(wb, i.sheet) if i.cell else None
         if ws is None:
             continue
-        by_cell[(ws.title, i.cell)].append(i)
+        for coord in _cells_of(i):
+            by_cell[(ws.title, coord)].append(i)
         placed.add(n)
 
     for (title, coord), found in by_cell.items():

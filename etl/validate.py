@@ -1011,7 +1011,7 @@ def _unread_cells(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> None:
                 _report_unread(issues, layout.sheet, "report", group)
         elif layout is not None:
             h, read = layout.header_row, layout.read_columns
-            above = _filled(rows[:h], f, lambda i, j: True)
+            above = _filled(rows[:h], f, lambda i, j, h=h: i < h)
             if above:
                 _report_unread(issues, layout.sheet, "above", above)
             width = max(map(len, rows), default=0)
@@ -1070,7 +1070,8 @@ def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, is
     rows = next((x.field_rows for x in layouts.values() if x.report_cells is not None), {})
     made = {"key_theme": key.get("theme", ""), "key_theme_name": ref.theme_names.get(key.get("theme", ""), ""),
             "key_sector": key.get("sector", ""), "key_period": key.get("period", "")}
-    for field, label, what in (("theme", "Theme", "theme"), ("sector", "Reporting sector", "Sector")):
+    for field, label, what, issue_key in (("theme", "Theme", "theme", "key_theme_mismatch"),
+                                          ("sector", "Reporting sector", "Sector", "key_sector_mismatch")):
         if not key.get(field) or not header.get(field) or key[field] == header[field]:
             continue
         params = {**made, "theme": str(header.get("theme") or ""), "sector": str(header.get("sector") or ""),
@@ -1082,7 +1083,7 @@ def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, is
                f"--theme {params['theme']} --period {params['period']} --sector {params['sector']} --out "
                f"report.xlsx`) and copy your entries into it, or set the {label} back to {key[field]}.")
         issues.append(Issue("error", spec.REPORT_SHEET, rows.get(field), "B", header[field],
-                            f"{what} {key[field]}", message, fix, f"key_{field}_mismatch", params))
+                            f"{what} {key[field]}", message, fix, issue_key, params))
 
 
 def _owner_check(header: dict, layouts: dict, ref: Reference, issues: list[Issue]) -> None:

@@ -202,6 +202,117 @@ def _encrypted(ref: Reference) -> bytes:
     return out.getvalue()
 
 
+def _with_key(wb: Workbook, theme: str = THEME, period: str = PERIOD, sector: str = SECTOR) -> Workbook:
+    """The very hidden key sheet (spec.KEY_SHEET) as the template writes it, if the template did not."""
+    if spec.KEY_SHEET not in wb.sheetnames:
+        ws = wb.create_sheet(spec.KEY_SHEET)
+        for r, (k, v) in enumerate(zip(spec.KEY_FIELDS, (spec.TEMPLATE_VERSION, theme, period, sector,
+                                                        "2025-07-01T00:00:00+00:00"), strict=True), start=1):
+            ws.cell(r, 1, k)
+            ws.cell(r, 2, v)
+        ws.sheet_state = "veryHidden"
+    return wb
+
+
+def _cells(sheet: str, values: dict[str, object]):
+    def fn(wb):
+        for cell, value in values.items():
+            wb[sheet][cell] = value
+
+    return fn
+
+
+def _unowned(ref: Reference) -> tuple[tuple[str, str] | None, str | None]:
+    """A (theme, Sector) with no focal point assignment in PERIOD on a theme that has some, and a
+    reportable theme with none at all (from the reference data)."""
+    pair = next(((t, s) for t in ref.reportable_themes if ref.participants(t, PERIOD)
+                 for s in ref.sector_codes if ref.assignment(t, s, PERIOD) is None), None)
+    bare = next((t for t in ref.reportable_themes if not ref.participants(t, PERIOD)), None)
+    return pair, bare
+
+
+def _trust_cases(ref: Reference, good: bytes) -> list[Case]:
+    """Nothing sent is lost, misread or misfiled (issue 12; issue 11 item 5)."""
+    pair, bare = _unowned(ref)
+    empty = good_report()
+    empty.activities, empty.indicators = [], []
+    percent = good_report()
+    percent.indicators[0].update(unit="%", target=150)
+
+    def lists_notes(wb):
+        ws = wb[spec.LISTS_SHEET]
+        col = ws.max_column + 3
+        ws.cell(1, col, "my list")
+        ws.cell(2, col, "my item")
+
+    def version_1_0(wb):
+        wb["Report"]["B1"] = "1.0"
+        wb["Indicators"].delete_cols([c.key for c in spec.INDICATORS.columns].index("combine") + 1)
+
+    def notes_sheet(wb):
+        ws = wb.create_sheet("Notes")
+        ws["A1"], ws["B3"] = "To do", "call TSB"
+
+    def stray_above(wb):
+        wb["Results"].insert_rows(1, 2)
+        wb["Results"]["A1"] = "Results of ITU-T"
+
+    def stray_above_many(wb):
+        stray_above(wb)
+        wb["Results"]["B2"] = "draft"
+
+    cases = [
+        Case("stray_cell_headerless_column", _edit(ref, _cell("Activities", "P7", "ask Maria about Q4")),
+             "warning", "not in a template column", "Activities", "P7"),
+        Case("stray_cells_one_column", _edit(ref, _cells("Activities", {f"R{r}": f"note {r}" for r in range(2, 40)})),
+             "warning", "38 entries in column R", "Activities", "R2"),
+        Case("stray_cell_beside_report_fields", _edit(ref, _cell("Report", "D3", "period agreed with Ana")),
+             "warning", "not one of the report's fields", "Report", "D3"),
+        Case("stray_cells_below_report_fields", _edit(ref, _cells("Report", {"A10": "Remarks", "A11": "More"})),
+             "warning", "not report fields", "Report", "A10"),
+        Case("stray_cell_above_moved_header", _edit(ref, stray_above), "warning", "above the header row",
+             "Results", "A1"),
+        Case("stray_cells_above_moved_header", _edit(ref, stray_above_many), "warning", "2 entries above",
+             "Results", "A1"),
+        Case("typed_into_instructions", _edit(ref, _cell(spec.INSTRUCTIONS_SHEET, "E4", "my reminder")),
+             "warning", "keeps for itself", spec.INSTRUCTIONS_SHEET, "E4"),
+        Case("typed_into_lists", _edit(ref, lists_notes), "warning", "keeps for itself", spec.LISTS_SHEET),
+        Case("extra_sheet_with_notes", _edit(ref, notes_sheet), "warning", "not part of the template", "Notes", "A1"),
+        Case("column_twice", _edit(ref, _cells("Indicators", {"P1": "Comment", "P2": "the real comment"})),
+             "warning", "appears twice", "Indicators", "P1"),
+        Case("formula_written_without_value", _edit(ref, _cell("Activities", "M2", "=20*2")), "error",
+             "never computed", "Activities", "M2"),
+        Case("decimal_comma", _edit(ref, _cell("Indicators", "F2", "12,5")), "warning", "read as 12.5",
+             "Indicators", "F2"),
+        Case("number_with_spaces", _edit(ref, _cell("Indicators", "F2", "1\u00a0200")), "warning", "read as 1200",
+             "Indicators", "F2"),
+        Case("number_ambiguous_point", _edit(ref, _cell("Indicators", "F2", "1.200")), "error",
+             "could mean 1200 or 1.2", "Indicators", "F2"),
+        Case("percent_indicator_over_100", _edit(ref, lambda wb: None, percent), "error",
+             "out of range for unit '%'", "Indicators", "F2"),
+        Case("theme_changed_from_key", _edit(ref, lambda wb: _with_key(wb) and _cell("Report", "B2", "GEN")(wb)),
+             "error", "its Theme cell says GEN", "Report", "B2"),
+        Case("sector_changed_from_key",
+             _edit(ref, lambda wb: _with_key(wb) and _cell("Report", "B4", "ITU-D")(wb)),
+             "error", "its Reporting sector cell says ITU-D", "Report", "B4"),
+        Case("period_changed_from_key",
+             _edit(ref, lambda wb: _with_key(wb) and _cell("Report", "B3", "2025-Q2")(wb)), "accepted", ""),
+        Case("empty_report", _edit(ref, lambda wb: None, empty), "error", "no activity and no indicator",
+             "Activities", "A2"),
+        Case("french_dropdown_labels", _edit(ref, _cells("Activities", {"J2": "En cours", "J3": "Prévu"})),
+             "accepted", ""),
+        Case("template_1_0_without_optional_column", _edit(ref, version_1_0), "accepted", ""),
+    ]  # fmt: skip
+    if pair:
+        theme, sector = pair
+        data = _save(_with_key(build_template(ref, theme, PERIOD, sector, good_report()), theme, PERIOD, sector))
+        cases.append(Case("sector_without_assignment", data, "error", f"no focal point of {sector}", "Report", "B4"))
+    if bare:
+        data = _save(_with_key(build_template(ref, bare, PERIOD, SECTOR, good_report()), bare, PERIOD, SECTOR))
+        cases.append(Case("theme_without_assignment", data, "error", "no focal point of any Sector", "Report", "B2"))
+    return cases
+
+
 def build(ref: Reference | None = None) -> list[Case]:
     ref = ref or Reference.load()
     good = _save(_wb(ref))
@@ -416,11 +527,13 @@ def build(ref: Reference | None = None) -> list[Case]:
             "Activities",
             "M2",
         ),
+        # "1,200" is 1200 in English and 1.2 with a decimal comma: refused since issue 12
+        # (it used to be read as 1200 with a warning).
         Case(
             "thousands_separator",
             _edit(ref, _cell("Indicators", "F2", "1,200")),
-            "warning",
-            "read as 1200",
+            "error",
+            "could mean 1200 or 1.2",
             "Indicators",
             "F2",
         ),
@@ -508,6 +621,7 @@ def build(ref: Reference | None = None) -> list[Case]:
             "Activities",
             "B2",
         ),
+        *_trust_cases(ref, good),
         # Accepted as they are.
         *[
             Case(f"un_language_{lang}", _edit(ref, _cell("Activities", "B2", text)), "accepted", "")
