@@ -369,6 +369,7 @@ class _Layout:
     header_row: int = 0  # a table's header row (0-based)
     read_columns: frozenset = frozenset()  # a table's columns that were read (0-based)
     report_cells: set | None = None  # the Report sheet: the (row, column) of each label and its value
+    width: int = 0  # a table: the number of columns of its widest row
     field_rows: dict = dataclass_field(default_factory=dict)  # the Report sheet: field key -> row (1-based)
 
     def reads(self, i: int, j: int) -> bool:
@@ -581,9 +582,10 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     if missing:
         return None
     read = set(positions.values())
-    layouts[actual] = _Layout(sheet.name, rows, header_row=h, read_columns=frozenset(read))
     data = rows[h + 1:]
     width_all = max(map(len, data), default=0)
+    layouts[actual] = _Layout(sheet.name, rows, header_row=h, read_columns=frozenset(read),
+                              width=max(width_all, *map(len, rows[:h + 1])))
     if any(j not in read for j in range(width_all)):  # a row holding only unread cells is no record
         read_sorted = sorted(read)
 
@@ -1014,8 +1016,7 @@ def _unread_cells(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> None:
             above = _filled(rows[:h], f, lambda i, j, h=h: i < h)
             if above:
                 _report_unread(issues, layout.sheet, "above", above)
-            width = max(map(len, rows), default=0)
-            unread = [j for j in range(width) if j not in read]
+            unread = [j for j in range(layout.width) if j not in read]
             if unread or f:
                 data = [(i, j, row[j]) for j in unread for i, row in enumerate(rows[h + 1:], start=h + 1)
                         if j < len(row) and not _empty(row[j])]
