@@ -537,6 +537,8 @@ def _with_combine(df: pd.DataFrame) -> pd.DataFrame:
         df = df.assign(combine=indicators.PER_SECTOR)
     if "bound" not in df.columns:
         df = df.assign(bound=float("nan"))
+    if "indicator_id" not in df.columns:
+        df = df.assign(indicator_id=df["name"])
     return df
 
 

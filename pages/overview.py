@@ -30,8 +30,7 @@ sel = {"track": f["track"], "sector": f["sector"], "theme": f["theme"]}
 as_of = as_of_text()
 prev = str(Period.parse(period).previous())
 
-counts = q("status_counts", period, **sel)
-before = q("status_counts", prev, **sel).set_index("status")["themes"]
+counts = q("status_deltas", period, **sel)
 owed_now = q("report_status", period, **sel)
 owed_before = q("report_status", prev, **sel)
 missing_now = int((owed_now["computed_status"] == rule.NOT_REPORTED).sum())
@@ -41,7 +40,7 @@ cols = st.columns(5)
 # Four boxes count themes by status; the fifth counts reports, like the Completeness page: a theme
 # is "not reported" only when none of its Sectors reported, but every missing report is counted.
 for col, row in zip(cols, counts[counts["status"] != rule.NOT_REPORTED].itertuples(), strict=False):
-    delta = int(row.themes - before.get(row.status, 0))
+    delta = int(row.themes - row.previous)
     col.metric(
         status_text(row.status),
         int(row.themes),
@@ -60,7 +59,10 @@ cols[4].metric(
 )
 incomplete = int(((ts["sectors_reported"] > 0) & (ts["sectors_reported"] < ts["sectors_expected"])).sum())
 none_in = int((ts["computed_status"] == rule.NOT_REPORTED).sum())
-st.caption(t("overview.status_note", themes=len(ts), incomplete=incomplete, none=none_in))
+note = t("overview.status_note", themes=len(ts), incomplete=incomplete, none=none_in)
+if int(counts["silent"].iloc[0]):
+    note += " " + t("overview.silent_note", n=int(counts["silent"].iloc[0]), prev=prev)
+st.caption(note)
 
 left, mid, right = st.columns([1.15, 1.55, 0.9])
 with left:

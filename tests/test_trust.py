@@ -311,9 +311,17 @@ def test_overview_headline_agrees_with_completeness(demo_db, monkeypatch):
     assert at.session_state["filter_period"] == period
     truth = independent_theme_status(demo_db, period)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Reports not received"] == f"{int(truth['missing'].sum())} of {int(truth['owed'].sum())}"
+    assert metrics["Reports missing"] == f"{int(truth['missing'].sum())} of {int(truth['owed'].sum())}"
     for s in (S.OFF_TRACK, S.AT_RISK, S.ON_TRACK):
         label = next(k for k in metrics if k.endswith(S.LABELS[s]))
         assert int(metrics[label]) == int((truth["status"] == s).sum())
     changed = " ".join(m.value for m in at.markdown)
     assert "(better): ✕ Off track" not in changed
+    # The off-track delta: themes that only look lighter because a Sector fell silent do not count.
+    before = independent_theme_status(demo_db, "2026-Q2").set_index("theme")["status"]
+    now = truth.set_index("theme")["status"]
+    silent = [t for t in now.index if before[t] == S.OFF_TRACK and now[t] != S.OFF_TRACK]
+    assert silent, "the demo has a theme whose off-track Sector fell silent"
+    off = next(m for m in at.metric if m.label.endswith(S.LABELS[S.OFF_TRACK]))
+    want = int((now == S.OFF_TRACK).sum()) - (int((before == S.OFF_TRACK).sum()) - len(silent))
+    assert (off.delta or "0").split()[0].lstrip("+") in (str(want), f"{want:+d}".lstrip("+"))

@@ -322,6 +322,29 @@ def status_changes(
     return df.sort_values(["_order", "_track", "theme_name"], kind="stable")[cols].reset_index(drop=True)
 
 
+def status_deltas(
+    period: str,
+    db: Db = None,
+    version: int | None = None,
+    track: str | None = None,
+    sector: str | None = None,
+    theme: str | None = None,
+) -> pd.DataFrame:
+    """status_counts with the comparable count of the previous period (`previous`): a theme that
+    looks lighter only because a Sector fell silent ("no report this time") is counted under its
+    current status in both, so no headline delta reads silence as progress. `silent` is how many
+    such themes there are (the same on every row)."""
+    now = status_counts(period, db, version, track, sector, theme)
+    prev = str(P.Period.parse(period).previous())
+    before = status_counts(prev, db, version, track, sector, theme).set_index("status")["themes"].copy()
+    changes = status_changes(period, db, version, track, sector, theme)
+    silent = changes[changes["change"] == "no report this time"]
+    for r in silent.itertuples():
+        before[r.previous_status] -= 1
+        before[r.status] += 1
+    return now.assign(previous=now["status"].map(before).astype("int64"), silent=len(silent))
+
+
 def theme_sector_matrix(
     period: str,
     db: Db = None,
