@@ -170,8 +170,8 @@ def _confirm(u: dict, who: auth.Identity) -> None:
         after = t("history.confirm_removes", report=f"{u['theme']} {u['period']} {u['sector']}")
     with st.container(border=True, key="history_confirm_box"):
         st.warning(f"{question}\n\n{after}", icon=":material/undo:")
-        yes, no, _ = st.columns([2, 1, 3])
-        yes.button(
+        buttons = st.container(horizontal=True)  # side by side, each as wide as its label
+        buttons.button(
             t("history.confirm_yes", id=u["id"]),
             key="history_undo_yes",
             type="primary",
@@ -179,7 +179,7 @@ def _confirm(u: dict, who: auth.Identity) -> None:
             on_click=_undo,
             args=(u["id"], who, _previous_id(u)),
         )
-        no.button(t("history.confirm_cancel"), key="history_undo_no", on_click=_cancel)
+        buttons.button(t("history.confirm_cancel"), key="history_undo_no", on_click=_cancel)
 
 
 def main() -> None:

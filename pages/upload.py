@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,6 +32,8 @@ from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIODS_OFFERED = 8  # quarters offered for a template: the current one and the 7 before
+# The template writer takes the interface language when it can (etl.template, `lang`).
+TEMPLATE_TAKES_LANG = "lang" in inspect.signature(template_bytes).parameters
 
 
 @dataclass
@@ -57,10 +60,19 @@ class Checked:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _template(theme: str, period: str, sector: str, fingerprint: tuple) -> tuple[bytes, str | None]:
-    prefill = uploads.prefill_report(theme, period, sector)
-    data = template_bytes(Reference.load(), theme, period, sector, prefill)
-    return data, prefill.header.get("prefilled_from") if prefill else None
+def _template(theme: str, period: str, sector: str, fingerprint: tuple, language: str = "en") -> tuple[bytes, dict]:
+    """The template for a report in the interface language, and where its content comes from:
+    the report loaded now for that quarter when there is one (a correction starts from what is
+    live, so that nothing of it is lost by accident), else last period's activities and indicators."""
+    live = uploads.live_report(theme, period, sector)
+    if live is not None:
+        prefill = live.report
+        source = {"live": live.upload_id, "file": live.file_name, "by": live.uploaded_by, "when": live.uploaded_at}
+    else:
+        prefill = uploads.prefill_report(theme, period, sector)
+        source = {"period": prefill.header.get("prefilled_from")} if prefill else {}
+    extra = {"lang": language} if TEMPLATE_TAKES_LANG else {}
+    return template_bytes(Reference.load(), theme, period, sector, prefill, **extra), source
 
 
 def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Checked:
@@ -190,9 +202,12 @@ def template_section(ref: Reference, who: auth.Identity) -> None:
         key="tpl_sector",
         index=sectors.index(shared["sector"]) if shared.get("sector") in sectors else 0,
     )
-    data, source = _template(theme, period, sector, connection.fingerprint())
-    if source:
-        st.caption(t("upload.prefilled", source=source))
+    data, source = _template(theme, period, sector, connection.fingerprint(), lang())
+    if source.get("live"):
+        st.caption(t("upload.prefilled_live", id=source["live"], file=md(source["file"]), by=md(source["by"]),
+                     when=_when(source["when"])))  # fmt: skip
+    elif source:
+        st.caption(t("upload.prefilled", source=source["period"]))
     else:
         st.caption(t("upload.blank"))
     st.download_button(

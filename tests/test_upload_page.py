@@ -157,17 +157,31 @@ def snapshot() -> dict:
 def test_whole_flow_bad_file_good_file_preview_load_history_undo(demo_db):
     at = app()
     assert any("Sign-in is not configured: uploads are recorded as 'local'" in w for w in texts(at.warning))
-    # 1. template: the chosen report is pre-filled from the last period's report
+    # 1. template: the chosen report is pre-filled from the last period's report, or from the
+    # report loaded now for the quarter, when there is one (a correction starts from it)
     at.selectbox(key="tpl_theme").set_value(THEME)
     at.selectbox(key="tpl_sector").set_value(SECTOR)
     at.run()
-    chosen = at.selectbox(key="tpl_period").value
-    expected = uploads.prefill_report(THEME, chosen, SECTOR).header["prefilled_from"]
+    offered = at.selectbox(key="tpl_period").options
+    fresh = next(p for p in offered if uploads.live_report(THEME, p, SECTOR) is None
+                 and uploads.prefill_report(THEME, p, SECTOR))  # fmt: skip
+    at.selectbox(key="tpl_period").set_value(fresh)
+    at.run()
+    expected = uploads.prefill_report(THEME, fresh, SECTOR).header["prefilled_from"]
     assert any(
         f"Pre-filled with the activities and indicators of the {expected} report" in c
         for c in texts(at.caption)
     )
     assert at.get("download_button")[0].label == "Download the template"
+    if PERIOD in offered:
+        at.selectbox(key="tpl_period").set_value(PERIOD)
+        at.run()
+        live = uploads.live_report(THEME, PERIOD, SECTOR)
+        assert any(
+            c.startswith("A report is already loaded for this quarter: the template is pre-filled with it "
+                         f"(upload #{live.upload_id}, file {md(live.file_name)}, by {live.uploaded_by}")
+            for c in texts(at.caption)
+        )  # fmt: skip
 
     before = snapshot()
     version = queries.data_version()
@@ -600,9 +614,9 @@ def test_the_preview_says_which_report_is_replaced_and_compares_with_last_quarte
     assert metrics["Changed activities"] == "1" and metrics["New activities"] == "0"
     # ... and last quarter's comparison is one click away, with its own counts and tables
     [since] = at.expander
-    assert since.label == f"Compared with last quarter's report ({prev.period}, upload #{prev.upload_id})"
+    assert since.label == f"Compared with the previous report ({prev.period}, upload #{prev.upload_id})"
     inside = texts(since.markdown)
-    assert inside[0].startswith(f"**Compared with last quarter's report**, {prev.period}: upload #{prev.upload_id}")
+    assert inside[0].startswith(f"**Compared with the previous report**, {prev.period}: upload #{prev.upload_id}")
     assert any(m.startswith("- Computed status") and f"in {prev.period}" in m for m in inside), inside
     assert frames(at, "Activity ID", in_expanders=True)  # the title change shows against Q2 too
     assert [b.label for b in at.button if b.label.startswith("Load")] == ["Load climate_Q3_fixed.xlsx"]
@@ -645,7 +659,7 @@ def test_a_new_quarter_is_compared_with_last_quarters_report_not_with_nothing(de
         assert status.proto.delta == f"was {status_label(prev.computed_status, 'en')} in {last}"
     assert "Not reported" not in status.proto.delta
     lines = texts(at.markdown)
-    assert f"**Compared with last quarter's report**, {last}: upload #{prev.upload_id}" in " ".join(lines)
+    assert f"**Compared with the previous report**, {last}: upload #{prev.upload_id}" in " ".join(lines)
     assert "- 1 changed activity" in lines
     [act] = [f for f in frames(at, "Activity ID") if "Field" in f.columns]
     assert act[["Field", "After"]].values.tolist() == [["Percent complete", "95"]]
@@ -658,7 +672,7 @@ def test_the_replace_notice_in_french(demo_db, monkeypatch):
     [notice] = [w for w in texts(at.warning) if w.startswith("Ce fichier remplacera")]
     assert f"le rapport n° {live.upload_id} pour {THEME} {PERIOD} {SECTOR}, téléversé par {live.uploaded_by}" in notice
     assert "reste dans l'historique et peut être remis en vigueur en annulant ce téléversement" in notice
-    assert [e.label for e in at.expander][0].startswith("Par rapport au rapport du trimestre précédent")
+    assert [e.label for e in at.expander][0].startswith("Par rapport au rapport précédent")
 
 
 # --- undo asks first, and says which report becomes live again --------------------------------
