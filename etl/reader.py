@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from python_calamine import CalamineWorkbook
 
@@ -23,6 +25,24 @@ _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>\s*<f[ >/](?:(?!</c>).)*?<
 _SHEET_ENTRY = re.compile(rb'<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"')
 _REL_REV = re.compile(rb'<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"')
+_LOCAL_HEADER = struct.Struct("<4s5HI2I2H")  # a zip entry's local file header (30 bytes)
+_CENTRAL_HEADER = struct.Struct("<4s6H3I5H2I")  # its record in the central directory (46 bytes)
+_END_RECORD = struct.Struct("<4s4H2IH")  # the end of central directory record (22 bytes)
+# The workbook's own XML parts that calamine reads (besides the sheets).
+_WORKBOOK_XML = ("_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # the only ones Excel writes
+_RESAVE = "open the file in Excel and save it again, or fill in a new template"
+_RESEND = "send the complete file again, or open it in Excel and save it again"
+# What can be wrong with one part of the zip: (key for a part, key for a sheet's part, what is wrong).
+# The messages read "the part <part> [(sheet '<sheet>')] <what is wrong>; <_RESAVE>".
+_PART_PROBLEMS = {
+    "damaged": ("file_part_damaged", "file_sheet_damaged", "is damaged: its compressed data cannot be read"),
+    "checksum": ("file_part_checksum", "file_sheet_checksum",
+                 "is damaged: its content does not match its checksum (CRC)"),
+    "method": ("file_part_method", "file_sheet_method",
+               "is stored in a way Excel never uses (compression method {method}, or encryption)"),
+    "entry": ("file_part_entry", "file_sheet_entry", "is damaged: its entry in the zip archive is inconsistent"),
+}
 
 
 class UnreadableWorkbook(ValueError):
@@ -58,19 +78,21 @@ def sniff(data: bytes) -> None:
             "save it as an Excel Workbook (.xlsx) without a password",
             "file_xls",
         )
-    if not data.startswith(b"PK"):
+    if not data.startswith(b"PK") and b"PK\x05\x06" not in data[-65557:]:  # a zip, its first part damaged?
         raise UnreadableWorkbook(
             "this is not an Excel workbook (.xlsx); download the template and fill it in",
             "file_not_xlsx",
         )
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        names = set(zf.namelist())
-        inflated = sum(i.file_size for i in zf.infolist())
-    except zipfile.BadZipFile as exc:
-        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})", "file_bad_zip",
-                                 {"detail": str(exc)}) from exc
-    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
+    zf = _open_zip(data)
+    _check_directory(zf, data)
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    inflated = sum(i.file_size for i in infos)
+    for info in infos:  # before anything is inflated: bzip2 and lzma parts inflate without a limit
+        if info.compress_type not in _METHODS or info.flag_bits & 0x41:  # 0x41: encrypted
+            raise _part_problem(zf, info.filename, "method", method=info.compress_type)
+    mimetype = zf.NameToInfo.get("mimetype")
+    if mimetype is not None and b"opendocument" in _head(zf, mimetype, 256):
         raise UnreadableWorkbook(
             "this is an OpenDocument spreadsheet (.ods); in LibreOffice use "
             "File > Save As > Excel 2007-365 (.xlsx)",
@@ -78,7 +100,8 @@ def sniff(data: bytes) -> None:
         )
     if "xl/workbook.xml" not in names:
         raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)", "file_no_workbook")
-    for info in zf.infolist():
+    _check_layout(zf, data)  # before the sizes are trusted: a damaged size is not a bomb
+    for info in infos:
         if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
             raise UnreadableWorkbook(
                 f"the workbook looks like a decompression bomb ({info.filename} inflates "
@@ -93,28 +116,286 @@ def sniff(data: bytes) -> None:
             "file_inflated",
             {"size": inflated // (1024 * 1024), "limit": MAX_INFLATED_BYTES // (1024 * 1024)},
         )
+    for info in infos:  # every part inflated once: its compressed data and its CRC are sound
+        _read_part(zf, info)
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> its XML part inside the zip."""
-    wb = zf.read("xl/workbook.xml")
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    """The zip archive in `data`; a file cut short or with a damaged table of contents is refused."""
     try:
-        rels_xml = zf.read("xl/_rels/workbook.xml.rels")
+        return zipfile.ZipFile(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - zipfile raises many types for a damaged directory
+        problem = _why_not_a_zip(data)
+        if problem:
+            raise problem from exc
+        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})", "file_bad_zip",
+                                 {"detail": str(exc)}) from exc
+
+
+def _shown(name: str | bytes) -> str:
+    """A part name as the messages show it: printable, and not too long."""
+    if isinstance(name, bytes):
+        name = name.decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() else "?" for c in name)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _part_problem(zf: zipfile.ZipFile | None, part: str, kind: str, **params) -> UnreadableWorkbook:
+    """The message for one damaged part, naming its sheet when the part is one."""
+    part_key, sheet_key, what = _PART_PROBLEMS[kind]
+    shown = _shown(part)
+    sheet = _sheets_by_part(zf).get(part) if zf is not None else None
+    if sheet is None:
+        return UnreadableWorkbook(f"the part {shown} {what.format(**params)}; {_RESAVE}", part_key,
+                                  {"part": shown, **params})
+    return UnreadableWorkbook(f"the part {shown} (sheet {sheet!r}) {what.format(**params)}; {_RESAVE}",
+                              sheet_key, {"part": shown, "sheet": sheet, **params})
+
+
+def _known_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """_sheet_parts as far as the workbook's own parts can still be read; else {}."""
+    try:
+        return _sheet_parts(zf, 16 * 1024 * 1024)  # a bomb not yet refused stays unopened
+    except Exception:  # noqa: BLE001 - only for naming places: the workbook part may be the damaged one
+        return {}
+
+
+def _sheets_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Part -> sheet name (the first sheet using it)."""
+    out: dict[str, str] = {}
+    for sheet, part in _known_sheet_parts(zf).items():
+        out.setdefault(part, sheet)
+    return out
+
+
+def _problem_of(zf: zipfile.ZipFile, info: zipfile.ZipInfo, exc: BaseException) -> UnreadableWorkbook:
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in str(exc):
+        return _part_problem(zf, info.filename, "checksum")
+    if isinstance(exc, zipfile.BadZipFile | struct.error):  # local header: bad magic, other name, cut
+        return _part_problem(zf, info.filename, "entry")
+    if isinstance(exc, NotImplementedError | RuntimeError):  # unsupported method, encrypted
+        return _part_problem(zf, info.filename, "method", method=info.compress_type)
+    return _part_problem(zf, info.filename, "damaged")  # zlib.error, EOFError (data cut short), ...
+
+
+def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:
+    try:
+        with zf.open(info) as f:
+            return f.read(size)
+    except Exception as exc:  # noqa: BLE001 - see _problem_of
+        raise _problem_of(zf, info, exc) from exc
+
+
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Inflate one part and throw the bytes away. zipfile stops at the declared size (which sniff
+    has already bounded) and checks the CRC at the end, so this is a full check of the part."""
+    try:
+        with zf.open(info) as f:
+            while f.read(1 << 20):
+                pass
+    except Exception as exc:  # noqa: BLE001 - see _problem_of
+        raise _problem_of(zf, info, exc) from exc
+
+
+def _check_layout(zf: zipfile.ZipFile, data: bytes) -> None:
+    """Each part once, each where the directory says, none overlapping another (a zip bomb trick)."""
+    seen: set[str] = set()
+    spans = []
+    for info in zf.infolist():
+        if info.filename in seen:
+            raise UnreadableWorkbook(
+                f"the part {_shown(info.filename)} appears twice in the file; {_RESAVE}",
+                "file_part_duplicate",
+                {"part": _shown(info.filename)},
+            )
+        seen.add(info.filename)
+        start = info.header_offset
+        if start < 0 or start + _LOCAL_HEADER.size > len(data):
+            raise _part_problem(zf, info.filename, "entry")
+        sig, _, flags, _, _, _, _, compressed, size, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, start)
+        name = data[start + _LOCAL_HEADER.size:start + _LOCAL_HEADER.size + name_len]
+        sizes_differ = not flags & 0x08 and 0xFFFFFFFF not in (compressed, size) and (
+            compressed, size) != (info.compress_size, info.file_size)  # unless in a descriptor or zip64
+        if sig != b"PK\x03\x04" or _entry_name(name, flags) != info.orig_filename or sizes_differ:
+            raise _part_problem(zf, info.filename, "entry")
+        end = start + _LOCAL_HEADER.size + name_len + extra_len + info.compress_size
+        spans.append((start, end, info.filename))
+    spans.sort()
+    for (_, end, name), (following, _, _) in zip(spans, spans[1:] + [(zf.start_dir, 0, "")], strict=True):
+        if end > following:
+            raise _part_problem(zf, name, "entry")
+
+
+def _entry_name(raw: bytes, flags: int) -> str:
+    return raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+
+
+def _truncated(data: bytes) -> UnreadableWorkbook | None:
+    """A zip cut short: its parts follow one another from the start of the file, then it breaks
+    off, inside a part or after one (the directory at the end is gone); or, complete up to the
+    directory, its end record damaged. None if it is not that."""
+    pos, last, size = 0, None, len(data)
+    while data[pos:pos + 4] == b"PK\x03\x04" and pos + _LOCAL_HEADER.size <= size:
+        _, _, flags, _, _, _, _, compressed, _, name_len, extra_len = _LOCAL_HEADER.unpack_from(data, pos)
+        start = pos + _LOCAL_HEADER.size + name_len + extra_len
+        if pos + _LOCAL_HEADER.size + name_len > size:
+            break
+        name = _shown(_entry_name(data[pos + _LOCAL_HEADER.size:pos + _LOCAL_HEADER.size + name_len], flags))
+        if flags & 0x08:  # sizes in a data descriptor after the data: find the next entry instead
+            following = [i for i in (data.find(b"PK\x03\x04", start), data.find(b"PK\x01\x02", start)) if i >= 0]
+            end = min(following) if following else size + 1
+        else:
+            end = start + compressed
+        if end > size:
+            return UnreadableWorkbook(
+                f"the file is incomplete: it breaks off inside the part {name} (it was probably cut short "
+                f"while being copied, downloaded or sent); {_RESEND}",
+                "file_truncated_in_part",
+                {"part": name},
+            )
+        pos, last = end, name
+    if last is None:
+        return None
+    while data[pos:pos + 4] == b"PK\x01\x02" and pos + _CENTRAL_HEADER.size <= size:  # the directory
+        fields = _CENTRAL_HEADER.unpack_from(data, pos)
+        pos += _CENTRAL_HEADER.size + fields[10] + fields[11] + fields[12]
+    if size - pos >= _END_RECORD.size and data[pos:pos + 4] not in (b"PK\x03\x04", b"PK\x01\x02"):
+        return _end_record_problem()  # complete, but its end record is damaged: not a cut
+    return UnreadableWorkbook(
+        f"the file is incomplete: it breaks off after the part {last} (it was probably cut short "
+        f"while being copied, downloaded or sent); {_RESEND}",
+        "file_truncated_after_part",
+        {"part": last},
+    )
+
+
+def _end_record_at(data: bytes) -> int:
+    """Where the end of central directory record is, found as zipfile finds it (-1: nowhere)."""
+    if data[-_END_RECORD.size:-_END_RECORD.size + 4] == b"PK\x05\x06":
+        return len(data) - _END_RECORD.size
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 65536 - _END_RECORD.size))
+    return at if at >= 0 and at + _END_RECORD.size <= len(data) else -1
+
+
+def _walk_directory(data: bytes, pos: int, end: int) -> tuple[int, bool, str | None]:
+    """Walk the central directory records from `pos`: (how many are sound, whether they lead exactly
+    to `end` (the end record, or a zip64 one), the part to blame where they go wrong, if any)."""
+    n, previous = 0, None
+    while 0 <= pos < end and data[pos:pos + 4] != b"PK\x06\x06":
+        name = previous
+        if pos + _CENTRAL_HEADER.size <= end:
+            fields = _CENTRAL_HEADER.unpack_from(data, pos)
+            flags, name_len, extra_len, comment_len = fields[3], fields[10], fields[11], fields[12]
+            raw = data[pos + _CENTRAL_HEADER.size:pos + _CENTRAL_HEADER.size + name_len]
+            plausible = 0 < name_len <= 255 and all(32 <= b < 127 for b in raw)
+            extra_ok = _extra_ok(data[pos + _CENTRAL_HEADER.size + name_len:
+                                      pos + _CENTRAL_HEADER.size + name_len + extra_len])
+            following = pos + _CENTRAL_HEADER.size + name_len + extra_len + comment_len
+            # 63: the highest "version needed to extract" zipfile accepts (6.3)
+            sound = fields[0] == b"PK\x01\x02" and extra_ok and fields[2] <= 63
+            if sound and following <= end:
+                previous, pos, n = _shown(_entry_name(raw, flags)), following, n + 1
+                continue
+            if sound or plausible:  # this record is damaged (not the lengths of the one before)
+                name = _shown(_entry_name(raw, flags))
+        return n, False, name
+    return n, pos == end or data[pos:pos + 4] == b"PK\x06\x06", None
+
+
+def _directory_problem(part: str | None) -> UnreadableWorkbook:
+    if part is None:
+        return _end_record_problem()
+    return UnreadableWorkbook(
+        f"the file is damaged: the zip archive's table of contents cannot be read at the entry of "
+        f"the part {part}; {_RESAVE}",
+        "file_directory_damaged",
+        {"part": part},
+    )
+
+
+def _why_not_a_zip(data: bytes) -> UnreadableWorkbook | None:
+    """Why zipfile cannot open `data`, said in terms of the parts, when that can be told."""
+    at = _end_record_at(data)
+    if at < 0:
+        return _truncated(data)
+    _, _, _, _, _, size, offset, _ = _END_RECORD.unpack_from(data, at)
+    for start in dict.fromkeys((at - size, offset)):  # where the directory is: by its size, by its offset
+        n, clean, _ = _walk_directory(data, start, at)
+        if clean and n:  # a sound directory: the end record says the wrong things about it
+            return _end_record_problem()
+    _, _, blamed = _walk_directory(data, at - size, at)
+    if blamed:
+        return _directory_problem(blamed)
+    return _truncated(data)
+
+
+def _end_record_problem() -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        f"the file is damaged: the end record of its zip archive, which says where the table of "
+        f"contents is, is inconsistent; {_RESAVE}",
+        "file_end_record",
+    )
+
+
+def _check_directory(zf: zipfile.ZipFile, data: bytes) -> None:
+    """zipfile reads directories that other readers (calamine's) refuse: the records must lead
+    exactly to the end record, which must agree with them."""
+    at = _end_record_at(data)
+    if at < 0:  # zipfile found it all the same
+        return
+    _, disk, dir_disk, here, total, _, offset, comment_len = _END_RECORD.unpack_from(data, at)
+    n, clean, blamed = _walk_directory(data, zf.start_dir, at)
+    if not clean:
+        raise _directory_problem(blamed)
+    if (disk, dir_disk) != (0, 0) or here != total or total not in (n, 0xFFFF) \
+            or comment_len > len(data) - at - _END_RECORD.size:
+        raise _end_record_problem()
+    shift = zf.start_dir - offset  # data before the zip (zipfile allows it), or a wrong offset?
+    first = min(zf.infolist(), key=lambda i: i.header_offset, default=None)
+    if shift and first is not None and data[first.header_offset:first.header_offset + 4] != b"PK\x03\x04" \
+            and data[first.header_offset - shift:first.header_offset - shift + 4] == b"PK\x03\x04":
+        raise _end_record_problem()
+
+
+def _extra_ok(extra: bytes) -> bool:
+    """The extra field is a sequence of (id, length, data) records that fits exactly."""
+    pos = 0
+    while pos + 4 <= len(extra):
+        pos += 4 + int.from_bytes(extra[pos + 2:pos + 4], "little")
+    return pos <= len(extra)
+
+
+def _sheet_parts(zf: zipfile.ZipFile, limit: int = -1) -> dict[str, str]:
+    """Sheet name -> its XML part inside the zip (reading at most `limit` bytes of each part)."""
+
+    def read(name: str) -> bytes:
+        with zf.open(name) as f:
+            return f.read(limit)
+
+    wb = read("xl/workbook.xml")
+    try:
+        rels_xml = read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
     rels = {rid: target for rid, target in _REL.findall(rels_xml)}
     rels.update({rid: target for target, rid in _REL_REV.findall(rels_xml)})
     out = {}
     for name, rid in _SHEET_ENTRY.findall(wb):
-        target = rels.get(rid, b"").decode()
+        target = rels.get(rid, b"").decode("utf-8", "replace")
         part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        out[html.unescape(name.decode())] = part
+        out[html.unescape(name.decode("utf-8", "replace"))] = part
     return out
 
 
 def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
-    """Refuse oversized sheets before parsing them; list formula cells per sheet."""
+    """Refuse oversized sheets before parsing them, and XML that is not well-formed (calamine reads
+    some of it without a word, and differently from Excel); list formula cells per sheet."""
     zf = zipfile.ZipFile(io.BytesIO(data))
+    for name in _WORKBOOK_XML:
+        detail = _xml_problem(zf.read(name)) if name in zf.NameToInfo else ""
+        if detail:
+            raise UnreadableWorkbook(f"the part {name} is damaged: its XML cannot be read ({detail}); {_RESAVE}",
+                                     "file_part_xml", {"part": name, "detail": detail})
     formulas: dict[str, list[tuple[str, bool]]] = {}
     for sheet, part in _sheet_parts(zf).items():
         try:
@@ -131,6 +412,11 @@ def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
                 {"sheet": sheet, "rows": int(m[1]), "limit": MAX_SHEET_ROWS},
             )
         xml = zf.read(part)
+        detail = _xml_problem(xml)
+        if detail:
+            shown = _shown(part)
+            raise UnreadableWorkbook(f"the part {shown} (sheet {sheet!r}) could not be read ({detail}); {_RESAVE}",
+                                     "file_sheet_unreadable", {"part": shown, "sheet": sheet, "detail": detail})
         if b"<f" in xml:
             cells = [(c.group(1).decode(), b"<v>" in c.group(0) or b"<v " in c.group(0))
                      for c in _FORMULA_CELL.finditer(xml)]
@@ -141,7 +427,14 @@ def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
 
 def read_workbook(data: bytes) -> RawWorkbook:
     sniff(data)
-    formulas = inspect_parts(data)
+    try:
+        formulas = inspect_parts(data)
+    except UnreadableWorkbook:
+        raise
+    except Exception as exc:  # noqa: BLE001 - sniff has checked every part; still, never a traceback
+        raise UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable",
+                                 {"detail": str(exc)}) from exc
+    sheet = None
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, hidden, order = {}, set(), []
@@ -150,14 +443,41 @@ def read_workbook(data: bytes) -> RawWorkbook:
             if str(meta.visible).split(".")[-1].lower() != "visible":
                 hidden.add(meta.name)
         merged = {}
-        for name in order:
-            sheet = wb.get_sheet_by_name(name)  # parses the sheet: do it once per sheet
-            sheets[name] = sheet.to_python(skip_empty_area=False)
-            merged[name] = _merged(sheet)
-    except Exception as exc:  # calamine raises several types; all mean the same to a user
-        raise UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable",
-                                 {"detail": str(exc)}) from exc
+        for sheet in order:
+            parsed = wb.get_sheet_by_name(sheet)  # parses the sheet: do it once per sheet
+            sheets[sheet] = parsed.to_python(skip_empty_area=False)
+            merged[sheet] = _merged(parsed)
+    except BaseException as exc:  # calamine raises several types (a Rust panic is a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        raise _calamine_problem(data, sheet, exc) from exc
     return RawWorkbook(sheets, hidden, order, merged, formulas)
+
+
+def _calamine_problem(data: bytes, sheet: str | None, exc: BaseException) -> UnreadableWorkbook:
+    """calamine's error, said where it happened when that was in a sheet."""
+    zf = zipfile.ZipFile(io.BytesIO(data))  # sniff has opened it already
+    parts = _known_sheet_parts(zf)
+    if sheet is not None and parts.get(sheet):
+        part = _shown(parts[sheet])
+        return UnreadableWorkbook(f"the part {part} (sheet {sheet!r}) could not be read ({exc}); {_RESAVE}",
+                                  "file_sheet_unreadable", {"part": part, "sheet": sheet, "detail": str(exc)})
+    return UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable", {"detail": str(exc)})
+
+
+def _xml_problem(xml: bytes) -> str:
+    """Why `xml` is not a well-formed XML document ("" if it is), as expat says it."""
+    parser = expat.ParserCreate()
+
+    def no_dtd(*_):
+        raise ValueError("a document type declaration, which a workbook never has")
+
+    parser.StartDoctypeDeclHandler = no_dtd
+    try:
+        parser.Parse(xml, True)
+    except (expat.ExpatError, ValueError) as exc:
+        return str(exc)
+    return ""
 
 
 def _merged(sheet) -> list[tuple[int, int, int, int]]:

@@ -50,7 +50,7 @@ ISSUE_KEYS = frozenset((
     "file_ods", "file_no_workbook", "file_bomb", "file_inflated", "file_sheet_rows", "file_unreadable",
     "file_part_damaged", "file_sheet_damaged", "file_part_checksum", "file_sheet_checksum", "file_part_method",
     "file_sheet_method", "file_part_entry", "file_sheet_entry", "file_part_duplicate", "file_truncated_in_part",
-    "file_truncated_after_part", "file_directory_damaged", "file_part_xml", "file_sheet_unreadable",
+    "file_truncated_after_part", "file_directory_damaged", "file_part_xml", "file_sheet_unreadable", "file_end_record",
     # nothing a focal point sends is lost, misread or misfiled (issue 12, issue 11 item 5)
     "cell_unread_column", "cells_unread_column", "cell_above_header", "cells_above_header",
     "cell_unread_report", "cells_unread_report", "cell_unread_template", "cells_unread_template",
