@@ -526,3 +526,19 @@ def test_the_cli_prints_json_and_exits_1_for_damaged_files(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
     assert out.stdout.count(": REJECTED - ") == 20
+
+
+def test_annotate_on_fuzzed_files_gives_a_workbook_or_value_error():
+    """The Upload page annotates files with issues; whatever the file, annotate says ValueError or works."""
+    rng = random.Random(SEED + 2)
+    outcomes = collections.Counter()
+    for _, _, data in rng.sample(_fuzz_files(), 40):
+        try:
+            marked = annotate.annotate(data, [{"severity": "error", "sheet": "Activities", "row": 2, "column": "B",
+                                               "value": "", "expected": "", "message": "m", "fix": ""}])
+        except ValueError:
+            outcomes["refused"] += 1
+            continue
+        assert marked[:2] == b"PK"
+        outcomes["annotated"] += 1
+    assert outcomes["refused"] and outcomes["annotated"], outcomes
