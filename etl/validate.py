@@ -1075,6 +1075,8 @@ def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, is
                                           ("sector", "Reporting sector", "Sector", "key_sector_mismatch")):
         if not key.get(field) or not header.get(field) or key[field] == header[field]:
             continue
+        if field == "theme" and header["theme"] in _successors(ref, key["theme"]):
+            continue  # made for a theme since renamed or merged: filed under its successor
         params = {**made, "theme": str(header.get("theme") or ""), "sector": str(header.get("sector") or ""),
                   "period": str(header.get("period") or made["key_period"]), "value": header[field]}
         message = (f"this file was made for theme {made['key_theme']} ({made['key_theme_name']}), Sector "
@@ -1085,6 +1087,16 @@ def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, is
                f"report.xlsx`) and copy your entries into it, or set the {label} back to {key[field]}.")
         issues.append(Issue("error", spec.REPORT_SHEET, rows.get(field), "B", header[field],
                             f"{what} {key[field]}", message, fix, issue_key, params))
+
+
+def _successors(ref: Reference, theme: str) -> set[str]:
+    """The themes that took over `theme` (renamed or merged), one after the other."""
+    by_code = {t["code"]: t for t in ref["themes"]}
+    out: set[str] = set()
+    while (succ := (by_code.get(theme) or {}).get("successor")) and succ not in out:
+        out.add(succ)
+        theme = succ
+    return out
 
 
 def _owner_check(header: dict, layouts: dict, ref: Reference, issues: list[Issue]) -> None:

@@ -459,6 +459,11 @@ def test_a_changed_period_is_fine_last_quarters_file_is_reused():
     assert v.ok and v.issues == []
 
 
+def test_a_file_made_for_a_renamed_theme_may_be_filed_under_its_successor():
+    wb = _key_sheet(W.workbook(), theme="ENV")  # ENV was renamed CLIM (data/reference/themes.csv)
+    assert run(wb).issues == []
+
+
 def test_without_a_key_sheet_there_is_no_key_check():
     wb = W.workbook()
     del wb[spec.KEY_SHEET]
