@@ -112,7 +112,13 @@ def test_indicator_chart_actual_target_baseline_panels():
     target = next(t for t in fig.data if t.name == "Target path")
     assert list(target.y) == [20, 80]
     assert fig.layout.yaxis.title.text == "countries" and fig.layout.yaxis2.title.text == "number"
-    assert "In 2025-Q2, summed over sectors: Reach: 35 of 80 countries (44% of target)" in charts.summary(fig)
+    # without a combination, an indicator is shown per Sector (no total); "countries" combine by maximum
+    assert "In 2025-Q2: Reach (countries), per Sector only: ITU-T 35." in charts.summary(fig)
+    both = df.assign(combine=["maximum"] * 3 + ["per_sector"], bound=[194.0] * 3 + [float("nan")],
+                     indicator_id=["I-1"] * 3 + ["I-2"])
+    both.loc[2, ["period", "sector"]] = ["2025-Q2", "ITU-D"]
+    summary = charts.summary(charts.indicator_chart(both, AS_OF))
+    assert "Reach: 35 of 80 countries (44% of target, the largest Sector figure)" in summary
 
 
 def test_empty_frames_still_give_a_titled_figure():

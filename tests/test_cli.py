@@ -44,9 +44,10 @@ def test_template_writes_a_workbook_that_the_validator_reads(tmp_path, db):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"wrote {out}"
     v = check(out.read_bytes(), W.REF)
-    # a blank template: only the self-assessed status is missing (no activities is allowed)
+    # a blank template: the self-assessed status is missing, and a report needs content
     assert [(i.sheet, i.cell, i.message) for i in v.issues] == [
-        ("Report", "B5", "Self-assessed status is empty")
+        ("Report", "B5", "Self-assessed status is empty"),
+        ("Activities", "A2", "the report has no activity and no indicator; a report needs at least one of them"),
     ]
     assert not db.exists()  # writing a template never touches the database
 

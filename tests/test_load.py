@@ -72,7 +72,7 @@ def live_view(db: Path) -> dict:
         "status": queries.report_status(W.PERIOD, db=db).to_dict("records"),
         "activities": queries.activities(W.PERIOD, W.THEME, db=db).to_dict("records"),
         "reasons": queries.status_reasons(W.THEME, W.PERIOD, db=db).to_dict("records"),
-        "indicators": queries.indicator_history(W.THEME, db=db).to_dict("records"),
+        "indicators": queries.indicator_history(W.THEME, db=db).drop(columns="bound").to_dict("records"),
         "results": queries.results(W.THEME, W.PERIOD, db=db).to_dict("records"),
         "risks": queries.risks(W.THEME, W.PERIOD, db=db).to_dict("records"),
         "reports": queries.summary(db=db)["reports"],

@@ -77,6 +77,8 @@ def test_upload_through_the_page_in_chromium(server, page, tmp_path):
     upload_id = re.search(r"#(\d+)", undo.inner_text())[1]
     undo.click()
     wait_idle(page)
+    page.get_by_role("button", name=f"Yes, undo upload #{upload_id}").click()  # undo asks first
+    wait_idle(page)
     page.get_by_text(f"Upload #{upload_id} undone").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     shoot(page, "upload_history_undone")
