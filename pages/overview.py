@@ -59,10 +59,7 @@ cols[4].metric(
 )
 incomplete = int(((ts["sectors_reported"] > 0) & (ts["sectors_reported"] < ts["sectors_expected"])).sum())
 none_in = int((ts["computed_status"] == rule.NOT_REPORTED).sum())
-note = t("overview.status_note", themes=len(ts), incomplete=incomplete, none=none_in)
-if int(counts["silent"].iloc[0]):
-    note += " " + t("overview.silent_note", n=int(counts["silent"].iloc[0]), prev=prev)
-st.caption(note)
+silent = int(counts["silent"].iloc[0])
 
 left, mid, right = st.columns([1.15, 1.55, 0.9])
 with left:
@@ -98,7 +95,9 @@ with mid:
         "overview_heatmap",
         ["theme_name", "sector", "computed_status", "self_status"],
     )
-with right, st.container(height=540, border=False):
+with right, st.container(height=520, border=False):
+    # How to read the boxes: in the scrolling column, so that the page still fits one 1080p screen.
+    st.caption(t("overview.status_note", themes=len(ts), incomplete=incomplete, none=none_in))
     worst = ts[ts["computed_status"].isin([rule.OFF_TRACK, rule.AT_RISK])].sort_values(
         "computed_status", key=lambda s: s.map(rule.attention_rank), kind="stable"
     )
@@ -118,6 +117,8 @@ with right, st.container(height=540, border=False):
         for r in changes.itertuples()
     ]
     st.markdown(t("overview.changed_since", prev=prev) + "\n\n" + ("\n".join(lines) or t("overview.no_change")))
+    if silent:
+        st.caption(t("overview.silent_note", n=silent, prev=prev))
     news = q("results", None, period, track=f["track"], sector=f["sector"])
     if f["theme"]:
         news = news[news["theme"] == f["theme"]]
