@@ -10,6 +10,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
@@ -22,6 +23,8 @@ MAX_RATIO = 250  # legitimate sheet XML compresses 5-50x; a bomb far more
 MAX_SHEET_ROWS = 200_000
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>\s*<f[ >/](?:(?!</c>).)*?</c>', re.S)
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?c[\s/>]")  # a cell element, with or without a prefix
+_CHUNK = 1 << 20  # inflate a megabyte at a time
 _SHEET_ENTRY = re.compile(rb'<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"')
 _REL_REV = re.compile(rb'<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"')
@@ -116,8 +119,9 @@ def sniff(data: bytes) -> None:
             "file_inflated",
             {"size": inflated // (1024 * 1024), "limit": MAX_INFLATED_BYTES // (1024 * 1024)},
         )
-    for info in infos:  # every part inflated once: its compressed data and its CRC are sound
-        _read_part(zf, info)
+    budget = MAX_INFLATED_BYTES
+    for info in infos:  # every part inflated once: its data, CRC and real size are sound
+        budget -= _read_part(zf, info, data, budget)
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -186,15 +190,98 @@ def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:
         raise _problem_of(zf, info, exc) from exc
 
 
-def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Inflate one part and throw the bytes away. zipfile stops at the declared size (which sniff
-    has already bounded) and checks the CRC at the end, so this is a full check of the part."""
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | None = None, budget: int | None = None) -> int:
+    """Inflate one part and throw the bytes away; returns its size. A full check of the part:
+    its compressed data, its CRC, and its real size, which must be the declared one. The data is
+    inflated a chunk at a time (zlib with max_length), counting as it goes, and the part is
+    refused the moment it inflates past its declared size or past `budget` (what is left of
+    MAX_INFLATED_BYTES): a forged, understated size costs a megabyte, never the real size.
+    Other readers (calamine's, openpyxl's zipfile) read the same parts afterwards: sizes proven
+    here bound what they can inflate."""
+    if data is None:
+        data = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else b""
     try:
-        with zf.open(info) as f:
-            while f.read(1 << 20):
-                pass
+        return _inflate(data, info, info.file_size if budget is None else min(info.file_size, budget))
+    except UnreadableWorkbook:
+        raise
     except Exception as exc:  # noqa: BLE001 - see _problem_of
         raise _problem_of(zf, info, exc) from exc
+
+
+class _SizeLied(zipfile.BadZipFile):
+    """A part inflates to more (or less) than its entry says."""
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, limit: int, sink=None) -> int:
+    """Inflate the part `info` of the zip `data`, at most `limit` bytes (else _SizeLied), passing
+    each chunk to `sink`; checks the end of the stream, the size and the CRC."""
+    start = info.header_offset
+    if start < 0 or start + _LOCAL_HEADER.size > len(data) or data[start:start + 4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    name_len, extra_len = struct.unpack_from("<2H", data, start + 26)
+    begin = start + _LOCAL_HEADER.size + name_len + extra_len
+    raw = memoryview(data)[begin:begin + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise EOFError("compressed data cut short")
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != info.file_size or info.file_size > limit:
+            raise _SizeLied("stored size")
+        if sink is not None:
+            for at in range(0, len(raw), _CHUNK):
+                sink(raw[at:at + _CHUNK])
+        total, crc = len(raw), zlib.crc32(raw)
+    else:
+        d = zlib.decompressobj(-15)
+        total, crc, at, pending = 0, 0, 0, b""
+        while not d.eof:
+            if not pending:
+                if at >= len(raw):  # all the input given: what zlib still holds, a chunk at a time
+                    out = d.decompress(b"", _CHUNK)
+                    if not out:
+                        break
+                else:
+                    pending, at = raw[at:at + _CHUNK], at + _CHUNK
+                    continue
+            else:
+                out = d.decompress(pending, _CHUNK)
+                pending = d.unconsumed_tail
+            total += len(out)
+            if total > limit:
+                raise _SizeLied("inflates past its declared size")
+            crc = zlib.crc32(out, crc)
+            if sink is not None:
+                sink(out)
+        if not d.eof:
+            raise EOFError("compressed data cut short")
+    if total != info.file_size:
+        raise _SizeLied("size differs from its entry")
+    if crc != info.CRC:
+        raise zipfile.BadZipFile("Bad CRC-32")
+    return total
+
+
+def count_cells(data: bytes) -> int:
+    """How many cells the workbook's sheets hold (their <c> elements), counted while inflating
+    the sheet parts a chunk at a time: cheap, and bounded by the reader's limits. For callers
+    that must bound a slower reader (openpyxl) before using it. The file must have passed sniff."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    total, carry = 0, b""
+
+    def count(chunk) -> None:
+        nonlocal total, carry
+        text = carry + bytes(chunk)
+        cut = text.rfind(b"<")
+        cut = cut if cut >= 0 and len(text) - cut < 40 else len(text)  # a tag may go on in the next chunk
+        total += len(_CELL_TAG.findall(text, 0, cut))
+        carry = text[cut:]
+
+    for part in dict.fromkeys(_sheet_parts(zf, 16 * 1024 * 1024).values()):
+        info = zf.NameToInfo.get(part)
+        if info is not None:
+            carry = b""
+            _inflate(data, info, info.file_size, count)
+            total += len(_CELL_TAG.findall(carry))
+    return total
 
 
 def _check_layout(zf: zipfile.ZipFile, data: bytes) -> None:

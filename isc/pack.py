@@ -428,19 +428,83 @@ def build_pack(
     )
 
 
+# What an uploaded manifest may cost (the Export page's "Rebuild from manifest" takes a pack's
+# .zip or its manifest.json from anyone who can open the page): the file, the manifest inflated,
+# its nesting. A real manifest is a few kilobytes, nested four deep.
+MAX_PACK_BYTES = 50 * 1024 * 1024
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_MANIFEST_DEPTH = 8
+MAX_MANIFEST_CHARTS = 500
+
+
 def read_manifest(zip_bytes: bytes) -> dict:
-    """The manifest of a pack's zip."""
+    """The manifest of a pack's zip, read with bounded cost: at most MAX_MANIFEST_BYTES are
+    inflated (a megabyte at a time through zipfile's stream, whatever sizes the zip declares);
+    raises ValueError (zipfile.BadZipFile is one) for anything that is not a sound manifest."""
+    if len(zip_bytes) > MAX_PACK_BYTES:
+        raise ValueError(f"the file is larger than {MAX_PACK_BYTES // (1024 * 1024)} MB")
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-        return json.loads(zf.read(MANIFEST))
+        try:
+            info = zf.getinfo(MANIFEST)
+        except KeyError:
+            raise ValueError(f"the zip has no {MANIFEST}") from None
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+            raise ValueError(f"{MANIFEST} is stored in a way this tool does not read")
+        if info.file_size > MAX_MANIFEST_BYTES:
+            raise ValueError(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES // 1024} KB")
+        chunks, size = [], 0
+        with zf.open(info) as f:  # zipfile checks the CRC at the end: a forged size is refused
+            while chunk := f.read(64 * 1024):
+                size += len(chunk)
+                if size > MAX_MANIFEST_BYTES:
+                    raise ValueError(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES // 1024} KB")
+                chunks.append(chunk)
+    return parse_manifest(b"".join(chunks))
+
+
+def parse_manifest(raw: bytes) -> dict:
+    """A manifest from its JSON text: size, nesting and shape checked; ValueError otherwise."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ValueError(f"the manifest is larger than {MAX_MANIFEST_BYTES // 1024} KB")
+    depth = deepest = 0
+    for b in raw.translate(None, bytes(c for c in range(256) if c not in b"[]{}")):  # brackets only
+        depth += 1 if b in b"[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_MANIFEST_DEPTH:  # (brackets inside strings count too: a manifest has none)
+            raise ValueError("the manifest is nested too deeply")
+    manifest = json.loads(raw)
+    if not isinstance(manifest, dict):
+        raise ValueError("the manifest is not a JSON object")
+    rebuild_args(manifest)  # its shape
+    return manifest
+
+
+def upload_manifest(raw: bytes) -> dict:
+    """The manifest in an uploaded file: a pack's .zip or its manifest.json (ValueError if not)."""
+    if raw[:4] == b"PK\x03\x04" or zipfile.is_zipfile(io.BytesIO(raw)):
+        return read_manifest(raw)
+    return parse_manifest(raw)
 
 
 def rebuild_args(manifest: dict) -> dict:
-    """`build_pack` arguments that rebuild the pack a manifest describes (same version, numbers)."""
-    keys = list(dict.fromkeys(r["key"] for r in manifest["charts"]))
+    """`build_pack` arguments that rebuild the pack a manifest describes (same version, numbers).
+    Raises ValueError (or KeyError) for a manifest that does not have the expected shape."""
+    charts, selection = manifest["charts"], manifest["selection"]
+    if not isinstance(charts, list) or len(charts) > MAX_MANIFEST_CHARTS or not isinstance(selection, dict):
+        raise ValueError("the manifest's charts or selection are not what a pack writes")
+    if not all(isinstance(r, dict) and isinstance(r.get("key"), str) for r in charts):
+        raise ValueError("the manifest's charts are not what a pack writes")
+    themes, tracks = selection["themes"], selection["tracks"]
+    if not all(isinstance(x, list) and all(isinstance(v, str) for v in x) for x in (themes, tracks)):
+        raise ValueError("the manifest's selection is not what a pack writes")
+    version, period = manifest["version"], manifest["period"]
+    if not (version is None or isinstance(version, int)) or not isinstance(period, str):
+        raise ValueError("the manifest's version or period is not what a pack writes")
+    keys = list(dict.fromkeys(r["key"] for r in charts))
     return {
-        "version": manifest["version"],
-        "period": manifest["period"],
-        "themes": tuple(manifest["selection"]["themes"]),
-        "tracks": tuple(manifest["selection"]["tracks"]),
+        "version": version,
+        "period": period,
+        "themes": tuple(themes),
+        "tracks": tuple(tracks),
         "charts": keys,
     }
