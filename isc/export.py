@@ -1,9 +1,16 @@
 """Print-quality exports: figures for Council documents, data tables, Word/PowerPoint packs.
 
 The exported figure is the on-screen figure (same chart function) re-laid out at a fixed size:
-16 cm wide at 300 dpi (1890 px), with a numbered title, a caption and a source line naming the
-data version, so it looks the same whatever the browser window was. Static images come from
+16 cm wide at 300 dpi (1890 px), so it looks the same whatever the browser window was. It comes
+in two variants: *alone* (no title, caption or source inside the image: for Word, where the
+caption is Word's own numbered caption, and for slides, whose title and footer carry them) and
+*captioned* (numbered title, caption and the source line naming the data version under the plot:
+for e-mail). PNG carries 300 dpi, PDF pages are exactly 16 cm wide. Static images come from
 kaleido driving Debian's chromium; its persistent server is started once per process.
+
+Every text an export adds (figure label, source line, column headings, status words) comes from
+the message catalogues in the export's language; numbers are written the language's way
+(`number`: decimal comma and narrow no-break space thousands in French).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from isc.i18n import DEFAULT, translate
 
 WIDTH_CM = 16.0
 DPI = 300
@@ -50,9 +59,48 @@ class ExportItem:
     data: pd.DataFrame
 
 
-def source_line(as_of: dt.datetime | None, version: int) -> str:
+def source_line(as_of: dt.datetime | None, version: int, lang: str = DEFAULT) -> str:
     when = as_of.strftime("%Y-%m-%d") if as_of else "n/a"
-    return f"Source: ISC monitoring dashboard, data as of {when} (data version {version})."
+    return translate(lang, "export.source", when=when, version=version)
+
+
+# Languages that write 1 234,5 (decimal comma, narrow no-break space between thousands) and 45 %.
+_COMMA_LANGS = {"fr"}
+NNBSP = "\u202f"  # narrow no-break space: the French thousands separator and the space before %
+
+
+def number(value, lang: str = DEFAULT, decimals: int | None = None) -> str:
+    """A number written the language's way: 1,234.5 in English, 1 234,5 in French."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if decimals is None:
+        decimals = 0 if float(value) == int(float(value)) else 1
+    text = f"{float(value):,.{decimals}f}"
+    if lang in _COMMA_LANGS:
+        text = text.replace(",", NNBSP).replace(".", ",")
+    return text
+
+
+def percent(value, lang: str = DEFAULT, decimals: int = 0) -> str:
+    """45% in English, 45 % in French."""
+    return number(value, lang, decimals) + (NNBSP + "%" if lang in _COMMA_LANGS else "%")
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_PERCENT = re.compile(r"(?<=\d)%")
+
+
+def localise_numbers(text: str, lang: str = DEFAULT) -> str:
+    """Sentences made elsewhere (chart summaries) with their decimals and percentages in the
+    language's form. Whole numbers are left alone: they are counts and years."""
+    if lang not in _COMMA_LANGS or not text:
+        return text
+    return _PERCENT.sub(NNBSP + "%", _DECIMAL_POINT.sub(",", text))
+
+
+def figure_label(number: int, title: str, lang: str = DEFAULT) -> str:
+    """"Figure 3. Progress per track" in the language."""
+    return translate(lang, "export.figure_label", number=number, title=title)
 
 
 def ensure_server() -> None:
@@ -66,27 +114,38 @@ def ensure_server() -> None:
             _server_started = True
 
 
-def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
-    """A copy of `fig` laid out for print: numbered title, caption and source under the plot."""
+def print_figure(
+    fig: go.Figure, item: ExportItem, source: str, alone: bool = False, lang: str = DEFAULT
+) -> go.Figure:
+    """A copy of `fig` laid out for print, 16 cm wide.
+
+    Captioned (default): numbered title, caption and source under the plot, for e-mail. `alone`:
+    the plot and its key only (no title, caption or source), for Word and slides, which carry
+    their own numbered caption, title and source line."""
     out = go.Figure(copy.deepcopy(fig.to_dict()))
     layout_w, layout_h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
     # Keep the screen title's second line (e.g. the status key of a heatmap): it explains the marks.
     screen_title = out.layout.title.text or ""
     subtitle = screen_title[screen_title.find("<br>") :] if "<br>" in screen_title else ""
     subtitle = re.sub(r"^<br>|</?sup>", "", subtitle).strip()
-    out.update_layout(
-        width=layout_w,
-        height=layout_h,
-        autosize=False,
-        title={
-            "text": f"Figure {item.number}. {item.title}",
+    if alone:  # the key, if any, is the only text above the plot
+        title = {"text": subtitle, "font": {"size": SMALL_PX, "color": "#333333"}, "x": 0.01, "xanchor": "left"}
+    else:
+        title = {
+            "text": figure_label(item.number, item.title, lang),
             "subtitle": {"text": subtitle, "font": {"size": SMALL_PX}},
             "x": 0.01,
             "xanchor": "left",
             "font": {"size": TITLE_PX},
-        },
+        }
+    out.update_layout(
+        width=layout_w,
+        height=layout_h,
+        autosize=False,
+        title=title,
         font={"size": FONT_PX},
         paper_bgcolor="white",
+        separators=",\u202f" if lang in _COMMA_LANGS else ".,",
     )
     # Drop on-screen annotations that sit below the plot (e.g. the screen "as of" line), and
     # bring the others (panel titles) down to print size so neighbouring panels do not collide.
@@ -100,7 +159,7 @@ def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
     # labels, then the caption and source pinned to the bottom edge, however many lines they take.
     entries = [t.name or "" for t in out.data if t.showlegend is not False]
     legend = out.layout.showlegend is not False and len(entries) > 1
-    top = 40 + (30 if subtitle else 0)
+    top = (34 if subtitle else 14) if alone else 40 + (30 if subtitle else 0)
     if any(ax.side == "top" for ax in out.select_xaxes()):
         top += 55  # tick labels and axis title above the plot
     if legend:
@@ -111,8 +170,8 @@ def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
         # One row holds about 900 px of entries (about 7.5 px per character plus the symbol).
         rows = max(1, -(-sum(round(7.5 * len(e)) + 50 for e in entries) // 900))
         top += 10 + 24 * rows
-    caption = _wrap(item.caption, 115) + "<br><i>" + source + "</i>"
-    bottom = 78 + 18 * (caption.count("<br>") + 1)
+    caption = _wrap(localise_numbers(item.caption, lang), 115) + "<br><i>" + source + "</i>"
+    bottom = 70 if alone else 78 + 18 * (caption.count("<br>") + 1)
     if any(ax.tickangle not in (None, 0) for ax in out.select_xaxes()):
         bottom += 40  # slanted tick labels (quarters) need the height of their diagonal
     out.update_xaxes(title_font_size=FONT_PX, tickfont_size=SMALL_PX)
@@ -122,6 +181,8 @@ def print_figure(fig: go.Figure, item: ExportItem, source: str) -> go.Figure:
         title={"yref": "container", "y": 1 - 8 / layout_h, "yanchor": "top"},
         margin={"l": left, "r": right, "t": top, "b": bottom},
     )
+    if alone:
+        return out
     plot_h = layout_h - top - bottom
     out.add_annotation(
         text=caption,
@@ -164,16 +225,39 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(lines)
 
 
+# Chromium prints a PDF page of (layout px x scale) / 96 inches: this scale makes it 16 cm wide.
+PDF_SCALE = WIDTH_CM / 2.54 * 96 / (WIDTH_PX // SCALE)
+
+
 def image(fig: go.Figure, fmt: str) -> bytes:
-    """PNG (300 dpi metadata, 1890 px wide), SVG or PDF of a print-laid-out figure."""
+    """PNG (300 dpi metadata, 1890 px wide), SVG or PDF (a page exactly 16 cm wide)."""
     ensure_server()
+    w, h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "kopts ignored when using a server"
         with _image_lock:
-            data = fig.to_image(format=fmt, width=WIDTH_PX // SCALE, height=HEIGHT_PX // SCALE, scale=SCALE)
+            data = fig.to_image(format=fmt, width=w, height=h, scale=PDF_SCALE if fmt == "pdf" else SCALE)
     if fmt == "png":
         data = png_with_dpi(data, DPI)
+    elif fmt == "pdf":
+        data = pdf_page_size(data, WIDTH_CM, WIDTH_CM * h / w)
     return data
+
+
+_MEDIABOX = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
+
+
+def pdf_page_size(data: bytes, width_cm: float, height_cm: float) -> bytes:
+    """The PDF with its page box set to exactly width x height (Chromium rounds the page up by a
+    fraction of a point). The box is rewritten in place at the same length, so the file's byte
+    offsets (its xref table) stay valid; only white margin is trimmed."""
+
+    def box(m: re.Match) -> bytes:
+        new = f"/MediaBox [0 0 {width_cm / 2.54 * 72:.4f} {height_cm / 2.54 * 72:.4f}]".encode()
+        old = m.group(0)
+        return new[:-1] + b" " * max(0, len(old) - len(new)) + b"]" if len(new) <= len(old) else old
+
+    return _MEDIABOX.sub(box, data)
 
 
 def png_with_dpi(data: bytes, dpi: int) -> bytes:
@@ -213,12 +297,78 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plain(v):
-    if isinstance(v, (list, tuple)) or (hasattr(v, "tolist") and not isinstance(v, str)):
+    if isinstance(v, (list, tuple)) or (hasattr(v, "tolist") and hasattr(v, "__len__") and not isinstance(v, str)):
         try:
             return ", ".join(str(x) for x in list(v))
         except TypeError:
             return v
     return v
+
+
+# Columns holding a code that people read as words: (catalogue key prefix, codes).
+def _vocabularies() -> list[tuple[str, set[str]]]:
+    from isc import charts, completeness
+    from isc import status as rule
+
+    return [
+        ("status.", set(rule.ALL)),
+        ("completeness.", set(completeness.ORDER)),
+        ("coverage.", set(charts.COVERAGE_ORDER)),
+        ("chart.role.", set(charts.ROLE_ORDER)),
+    ]
+
+
+def heading(column: str, lang: str = DEFAULT) -> str:
+    """A column's heading in the language: catalogue key col.<column>, else the name in words."""
+    text = translate(lang, f"col.{column}")
+    return column.replace("_", " ") if text == f"col.{column}" else text
+
+
+def readable(df: pd.DataFrame, lang: str = DEFAULT) -> pd.DataFrame:
+    """A table for people: headings in the language, statuses (and other codes) in words with the
+    code kept in its own column beside them, dates without a time, yes/no for true/false.
+
+    A status table's English `label` column is dropped (the words column replaces it)."""
+    out: dict[str, pd.Series] = {}
+    vocab = _vocabularies()
+    converted = False
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            times = s.dropna()
+            midnight = times.empty or bool((times == times.dt.normalize()).all())
+            out[col] = s.dt.date if midnight else s.dt.strftime("%Y-%m-%d %H:%M")
+            out[col] = out[col].astype(object).where(s.notna(), None)
+            continue
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = s.map({True: translate(lang, "export.yes"), False: translate(lang, "export.no")})
+            continue
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            values = {v for v in s.dropna().unique() if isinstance(v, str)}
+            hit = next((pre for pre, codes in vocab if values and values <= codes), None)
+            if hit:
+                out[col] = s.map(lambda v, pre=hit: translate(lang, pre + v.replace(" ", "_")) if isinstance(v, str) else v)
+                out[f"{col}\0code"] = s
+                converted = True
+                continue
+        out[col] = s
+    if converted and "label" in out and "status" in df.columns:
+        del out["label"]
+    frame = pd.DataFrame(out)
+    names, seen = [], {}
+    for col in frame.columns:
+        base, _, code = col.partition("\0")
+        text = heading(base, lang)
+        if code:
+            text = translate(lang, "export.code_column", column=text)
+        names.append(text)
+        seen[text] = seen.get(text, 0) + 1
+    # A code and a name column with the same heading ("track" and "track_name"): the code one says so.
+    for i, col in enumerate(frame.columns):
+        if seen[names[i]] > 1 and not col.endswith("_name") and "\0" not in col:
+            names[i] = translate(lang, "export.code_column", column=names[i])
+    frame.columns = names
+    return frame
 
 
 def table_csv(df: pd.DataFrame) -> bytes:
@@ -255,26 +405,53 @@ def table_xlsx(df: pd.DataFrame, sheet: str = "Data", note: str = "") -> bytes:
     return buf.getvalue()
 
 
-def render(items: list[ExportItem], source: str, formats=("png", "svg"), progress=None) -> dict:
-    """Render every figure once: {number: {format: bytes}}, shared by the docx, pptx and zip."""
+def render(
+    items: list[ExportItem],
+    source: str,
+    formats=("png", "svg"),
+    progress=None,
+    lang: str = DEFAULT,
+    alone: bool = True,
+    captioned: tuple[str, ...] = (),
+) -> dict:
+    """Render every figure once: {number: {format: bytes}}, shared by the docx, pptx and zip.
+
+    `formats` are of the figure alone (`alone=True`, for Word and slides) or captioned; each
+    format in `captioned` adds "captioned.<format>", the figure with caption and source (e-mail)."""
     out = {}
     for n, item in enumerate(items, start=1):
-        fig = print_figure(item.figure, item, source)
+        fig = print_figure(item.figure, item, source, alone=alone, lang=lang)
         out[item.number] = {fmt: image(fig, fmt) for fmt in formats}
+        if captioned:
+            full = print_figure(item.figure, item, source, lang=lang)
+            out[item.number] |= {f"captioned.{fmt}": image(full, fmt) for fmt in captioned}
         if progress:
             progress(n, len(items))
     return out
 
 
-def figures_zip(items: list[ExportItem], images: dict) -> bytes:
+def figures_zip(items: list[ExportItem], images: dict, lang: str = DEFAULT, folder: str = "") -> bytes:
+    """figure_NN.png/.svg (alone), figure_NN_captioned.png (with caption) and figure_NN.csv."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for item in items:
-            stem = f"figure_{item.number:02d}"
-            for fmt, data in images[item.number].items():
-                zf.writestr(f"{stem}.{fmt}", data)
-            zf.writestr(f"{stem}.csv", table_csv(item.data))
+        add_figures(zf, items, images, lang, folder)
     return buf.getvalue()
+
+
+def add_figures(zf: zipfile.ZipFile, items: list[ExportItem], images: dict, lang: str = DEFAULT,
+                folder: str = "", source: str = "") -> None:  # fmt: skip
+    """Write each figure's images (stored: PNG is already compressed), CSV and, with a source
+    line, its Excel table into an open zip."""
+    for item in items:
+        stem = f"{folder}figure_{item.number:02d}"
+        for fmt, data in images[item.number].items():
+            name = f"{stem}_captioned.{fmt.split('.')[1]}" if fmt.startswith("captioned.") else f"{stem}.{fmt}"
+            zf.writestr(name, data, compress_type=zipfile.ZIP_STORED if fmt.endswith("png") else zipfile.ZIP_DEFLATED)
+        table = readable(item.data, lang)
+        zf.writestr(f"{stem}.csv", table_csv(table))
+        if source:
+            label = translate(lang, "report.label.figure")
+            zf.writestr(f"{stem}.xlsx", table_xlsx(table, f"{label} {item.number}", source))
 
 
 def council_docx(
@@ -284,55 +461,18 @@ def council_docx(
     summary: list[str],
     source: str,
     tables: list[tuple[str, pd.DataFrame]] = (),
+    lang: str = DEFAULT,
 ) -> bytes:
-    """A Word document: summary, numbered figures (16 cm, 300 dpi) with captions, numbered tables."""
-    from docx import Document
-    from docx.shared import Cm, Pt
+    """A plain Word document (A4): summary, the figures alone with Word's numbered captions, tables.
+    The Council report draft is isc.report_draft.report_docx."""
+    from isc import report_draft
 
-    doc = Document()
-    doc.styles["Normal"].font.name = "Calibri"
-    doc.styles["Normal"].font.size = Pt(11)
-    doc.add_heading(title, level=1)
-    doc.add_paragraph(source)
-    doc.add_heading("Summary", level=2)
-    for line in summary:
-        doc.add_paragraph(line, style="List Bullet")
-    doc.add_heading("Figures", level=2)
-    for item in items:
-        doc.add_picture(io.BytesIO(images[item.number]["png"]), width=Cm(WIDTH_CM))
-        cap = doc.add_paragraph(f"Figure {item.number}. {item.title}. {item.caption}", style="Caption")
-        cap.add_run(f" {source}")
-    for t, (name, frame) in enumerate(tables, start=1):
-        doc.add_paragraph(f"Table {t}. {name}", style="Caption")
-        frame = safe_frame(frame.head(40))
-        table = doc.add_table(rows=1, cols=len(frame.columns))
-        table.style = "Light Grid Accent 1"
-        for cell, col in zip(table.rows[0].cells, frame.columns, strict=True):
-            cell.text = str(col)
-        for row in frame.itertuples(index=False, name=None):
-            cells = table.add_row().cells
-            for cell, v in zip(cells, row, strict=True):
-                cell.text = "" if v is None or (isinstance(v, float) and v != v) else str(v)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return report_draft.simple_docx(items, images, title, summary, source, tables, lang)
 
 
-def council_pptx(items: list[ExportItem], images: dict, title: str, source: str) -> bytes:
+def council_pptx(items: list[ExportItem], images: dict, title: str, source: str, subtitle: str = "",
+                 lang: str = DEFAULT) -> bytes:  # fmt: skip
     """One chart per slide (16:9), for the meeting."""
-    from pptx import Presentation
-    from pptx.util import Cm, Pt
+    from isc import report_draft
 
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Cm(33.867), Cm(19.05)
-    cover = prs.slides.add_slide(prs.slide_layouts[0])
-    cover.shapes.title.text = title
-    cover.placeholders[1].text = source
-    for item in items:
-        slide = prs.slides.add_slide(prs.slide_layouts[5])
-        slide.shapes.title.text = f"Figure {item.number}. {item.title}"
-        slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(28)
-        slide.shapes.add_picture(io.BytesIO(images[item.number]["png"]), Cm(3.5), Cm(3.6), height=Cm(15))
-    buf = io.BytesIO()
-    prs.save(buf)
-    return buf.getvalue()
+    return report_draft.slides(items, images, title, subtitle, source, lang)
