@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -107,6 +108,47 @@ def init_db(db: str | os.PathLike | None = None, ref: Reference | None = None) -
         writes.replace_reference(con, ref.tables)
 
 
+class _Original:
+    """The original file of an upload, stored so that it exists exactly when the upload does:
+    written under a temporary name before the transaction, given its name (an atomic rename) only
+    once the report's rows are in, just before the commit, and removed again if the transaction
+    fails. A load that fails leaves no file behind; a kill leaves at most a temporary file, which
+    the next load removes (or, killed between the rename and the commit, an unreferenced copy)."""
+
+    def __init__(self, data: bytes, sha: str, db: str | os.PathLike | None):
+        self.folder = uploads_dir(db)
+        self.name = f"{sha}.xlsx"
+        self.target = self.folder / self.name
+        self.created = False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _sweep_temporary(self.folder)
+        self.tmp = self.folder / f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp"
+        if not self.target.exists():
+            self.tmp.write_bytes(data)
+
+    def place(self) -> None:
+        if self.tmp.exists() and not self.target.exists():
+            os.replace(self.tmp, self.target)
+            self.created = True
+
+    def discard(self, placed_too: bool = False) -> None:
+        self.tmp.unlink(missing_ok=True)
+        if placed_too and self.created:
+            self.target.unlink(missing_ok=True)
+
+
+def _sweep_temporary(folder: Path) -> None:
+    """Remove the temporary files of loads whose process is gone (killed mid-load)."""
+    for tmp in folder.glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        try:
+            os.kill(int(parts[2]), 0)
+        except (IndexError, ValueError, ProcessLookupError):
+            tmp.unlink(missing_ok=True)
+        except PermissionError:  # a process of another user: alive
+            pass
+
+
 def store_original(data: bytes, sha: str, db: str | os.PathLike | None = None) -> str:
     folder = uploads_dir(db)
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,6 +172,7 @@ def load_bytes(
     uploaded_at: dt.datetime | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     expected_live: int | None | object = ANY,
+    validation: Validation | None = None,
 ) -> Outcome:
     """Validate and load one workbook.
 
@@ -140,7 +183,7 @@ def load_bytes(
     ref = ref or Reference.load()
     sha = hashlib.sha256(data).hexdigest()
     display_name = Path(str(file_name).replace("\\", "/")).name[:255] or "upload.xlsx"
-    result = check(data, ref)
+    result = validation if validation is not None else check(data, ref)  # the Upload page checked it
     errors = [i.to_dict() for i in result.errors]
     warnings = [i.to_dict() for i in result.warnings]
     if not result.ok:
@@ -153,8 +196,8 @@ def load_bytes(
     with _gc_paused():
         computed, ind_status, others = status_rule.assess_report(report.indicators, report.activities, period.end)
         reasons = ind_status + others
-    stored = store_original(data, sha, db)
-    meta = writes.UploadMeta(sha, display_name, stored, len(data), uploaded_by,
+    original = _Original(data, sha, db)
+    meta = writes.UploadMeta(sha, display_name, original.name, len(data), uploaded_by,
                              report.header["template_version"], len(warnings), illustrative, uploaded_at)
 
     def _apply(c: duckdb.DuckDBPyConnection) -> Outcome:
@@ -172,6 +215,7 @@ def load_bytes(
                            supersedes=previous, key=report.key, warnings=warnings, message_key="load.conflict",
                            message_params={"previous": previous, "report": " ".join(report.key)})
         upload_id, version = writes.insert_report(c, report, meta, period.end, computed, reasons, ind_status)
+        original.place()  # the rows are in: the file gets its name, then the transaction commits
         msg = f"loaded as upload #{upload_id} ({report.row_count()} rows, status {status_rule.LABELS[computed]})"
         if previous:
             msg += f"; supersedes upload #{previous}, kept in history"
@@ -180,12 +224,18 @@ def load_bytes(
                        message_params={"id": upload_id, "rows": report.row_count(), "status": computed,
                                        "previous": previous})
 
-    with _gc_paused():
-        if con is not None:
-            return _apply(con)
-        with connection.write(db) as c:
-            schema.ensure_schema(c)
-            return _apply(c)
+    try:
+        with _gc_paused():
+            if con is not None:
+                return _apply(con)
+            with connection.write(db) as c:
+                schema.ensure_schema(c)
+                return _apply(c)
+    except BaseException:
+        original.discard(placed_too=True)  # nothing was committed: no file either
+        raise
+    finally:
+        original.discard()
 
 
 def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None = None,

@@ -318,3 +318,71 @@ def test_large_report_round_trips_through_the_bulk_insert(db):
     assert (a11[6], a11[7]) == (["ITU-R", "GS"], ["ITU-D"])
     assert (a10[6], a10[7]) == (["ITU-R"], ["ITU-D"])
     assert (a11[1], a11[3], a11[5], a11[8]) == (12, "Joint activity 11", "ITU-T", "In progress")
+
+
+def _sparse_report(n: int):
+    """n activities, most with no partner and no joint Sector, a few (late in the file) with."""
+    acts = [
+        W.activity(i, **{"role_ITU-D": "Joint" if i in (n - 10, n - 3) else None,
+                         "role_ITU-R": "Partner" if i in (n - 5, n - 1) else None})
+        for i in range(1, n + 1)
+    ]
+    rep = W.report()
+    rep.activities = acts
+    return rep
+
+
+def test_large_report_with_sparse_partner_lists_loads(db):
+    """5,000 activities, partners and joint Sectors on four rows near the end (DuckDB once
+    guessed the list columns' type from the empty ones and refused the load)."""
+    out = load_bytes(W.to_bytes(W.workbook(_sparse_report(5000))), "sparse.xlsx", db=db)
+    assert out.outcome == "loaded", out.errors[:3]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = dict(((r[0], (r[1], r[2])) for r in con.execute(
+            "SELECT row_no, partners, joint_with FROM activity").fetchall()))
+    finally:
+        con.close()
+    assert len(rows) == 5000
+    with_lists = {k: v for k, v in rows.items() if v != ([], [])}
+    assert sorted(v for v in with_lists.values()) == sorted(
+        [(["ITU-R"], []), (["ITU-R"], []), ([], ["ITU-D"]), ([], ["ITU-D"])])
+    assert stored_files(db) == {f"{out.sha256}.xlsx"}
+
+
+def test_failed_insert_leaves_no_file_and_no_rows(db, monkeypatch):
+    """An insert that fails inside the transaction rolls everything back, the original included."""
+    from isc.db import writes
+
+    before, files = dump(db), stored_files(db)
+
+    def failing(con, table, frame):
+        raise duckdb.ConversionException("Failed to cast value (provoked)")
+
+    monkeypatch.setattr(writes, "_insert", failing)
+    with pytest.raises(duckdb.ConversionException):
+        load_bytes(W.good_bytes(), "a.xlsx", db=db)
+    assert dump(db) == before
+    assert stored_files(db) == files  # no original, no temporary file
+
+
+def test_a_second_upload_of_a_stored_file_keeps_it_when_it_fails(db, monkeypatch):
+    """The original of an earlier (undone) upload is not removed by a failed reload of it."""
+    from isc.db import writes
+
+    first = load_bytes(W.good_bytes(), "a.xlsx", db=db)
+    undo(first.upload_id, db=db)
+    monkeypatch.setattr(writes, "_insert", lambda *a: (_ for _ in ()).throw(duckdb.IOException("disk full")))
+    with pytest.raises(duckdb.IOException):
+        load_bytes(W.good_bytes(), "a.xlsx", db=db)
+    assert stored_files(db) == {f"{first.sha256}.xlsx"}
+
+
+def test_a_killed_load_leaves_a_temporary_file_that_the_next_load_removes(db, tmp_path):
+    folder = uploads_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = folder / f".{'0' * 64}.999999999.1.tmp"  # no process has this id
+    stale.write_bytes(b"half a file")
+    out = load_bytes(W.good_bytes(), "a.xlsx", db=db)
+    assert out.outcome == "loaded"
+    assert stored_files(db) == {f"{out.sha256}.xlsx"}

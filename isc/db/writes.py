@@ -184,8 +184,16 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
     return upload_id, seq
 
 
+_LIST_SEP = "\x1f"  # the unit separator: never in a Sector code
+
+
 def _insert(con, table: str, frame: pd.DataFrame) -> None:
-    """Small frames as one multi-row VALUES statement, large ones through a registered frame."""
+    """Small frames as one multi-row VALUES statement, large ones through a registered frame.
+
+    A registered frame's column types are not left to DuckDB's guess from a sample of rows (a
+    list column whose sampled rows are all empty was guessed as NULL[] and a later ['ITU-R']
+    failed the whole load): list columns travel as text joined with _LIST_SEP, and every column
+    is cast to the table's own type in the INSERT ... SELECT."""
     if frame.empty:
         return
     cols = ", ".join(frame.columns)
@@ -195,9 +203,25 @@ def _insert(con, table: str, frame: pd.DataFrame) -> None:
         params = [None if _missing(v) else v for row in rows for v in row]
         con.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(one for _ in rows), params)
         return
-    con.register("_incoming", frame)
+    types = dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
+        [table],
+    ).fetchall())
+    incoming, select = frame.copy(deep=False), []
+    for c in frame.columns:
+        kind = types[c]
+        if kind.endswith("[]"):
+            incoming[c] = [None if v is None else _LIST_SEP.join(v) for v in frame[c]]
+            select.append(f"CASE WHEN {c} IS NULL THEN NULL WHEN {c} = '' THEN []::{kind} "
+                          f"ELSE CAST(string_split({c}, chr(31)) AS {kind}) END")
+        elif incoming[c].isna().all():
+            incoming[c] = pd.Series([None] * len(frame), dtype="string")  # typed, not a NULL column
+            select.append(f"CAST({c} AS {kind})")
+        else:
+            select.append(f"CAST({c} AS {kind})")
+    con.register("_incoming", incoming)
     try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _incoming")
     finally:
         con.unregister("_incoming")
 
