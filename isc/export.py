@@ -367,6 +367,9 @@ def readable(df: pd.DataFrame, lang: str = DEFAULT) -> pd.DataFrame:
     for i, col in enumerate(frame.columns):
         if seen[names[i]] > 1 and not col.endswith("_name") and "\0" not in col:
             names[i] = translate(lang, "export.code_column", column=names[i])
+    for i, col in enumerate(frame.columns):  # any heading still shared: say which column it is
+        if names.count(names[i]) > 1 and "\0" not in col:
+            names[i] = f"{names[i]} ({col.replace('_', ' ')})"
     frame.columns = names
     return frame
 

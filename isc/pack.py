@@ -17,6 +17,14 @@ each selected theme not inside a selected track), queried unit by unit and combi
 summed, shares recomputed from the summed counts, row lists concatenated. Per-theme charts
 (status history, indicators) are made once per selected theme.
 
+A pack is made in one language (`lang`: every title, caption, source line, axis title, table
+heading and summary sentence, theme and track names from the reference data, numbers written the
+language's way) or in every language at once (`lang="all"`): one zip holding the whole pack once
+per catalogue, from the same data version. The period is a quarter (`2026-Q3`) or a year (`2026`):
+a year's figures show the status of its last quarter with data, the completeness over its
+quarters and the trend across them. The Word file is the draft of the Secretary-General's report
+to Council (isc.report_draft).
+
 No Streamlit here: the Export page is a thin front end, and the benchmark and tests call this
 module directly.
 """
@@ -34,10 +42,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isc import charts as isc_charts
-from isc import export
-from isc.db import queries
+from isc import completeness as comp
+from isc import export, i18n, report_draft
+from isc.db import coordination, queries
+from isc.i18n import DEFAULT, translate
 from isc.periods import default_period
-from isc.status import LABELS
 
 Progress = Callable[[float, str], None]
 MANIFEST = "manifest.json"
@@ -62,10 +71,21 @@ class _Ctx:
     tracks: list[str]  # tracks shown in per-track charts (all when nothing is selected)
     sectors: list[str]
     theme_names: dict[str, str]
+    lang: str = DEFAULT
+    quarters: list[str] = field(default_factory=list)  # the quarters covered (a year: up to four)
+    period_text: str = ""  # what the user chose: the quarter, or the year
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # {"theme"|"track": {English: local}}
 
     def each(self, query: Callable, *args, **kwargs) -> list[pd.DataFrame]:
-        """Run `query` once per unit of the selection, for this version."""
-        return [query(*args, db=self.db, version=self.version, **kwargs, **u) for u in self.units]
+        """Run `query` once per unit of the selection, for this version (names in ctx.lang)."""
+        return [self.localise(query(*args, db=self.db, version=self.version, **kwargs, **u)) for u in self.units]
+
+    def localise(self, df: pd.DataFrame) -> pd.DataFrame:
+        """theme_name and track_name in the pack's language (reference data; English fallback)."""
+        changes = {col: df[col].map(lambda v, m=self.names[tbl]: m.get(v, v))
+                   for col, tbl in (("theme_name", "theme"), ("track_name", "track"))
+                   if col in df.columns and self.names.get(tbl)}  # fmt: skip
+        return df.assign(**changes) if changes else df
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,12 @@ class Chart:
     build: Callable[[_Ctx, str | None], tuple[pd.DataFrame, go.Figure]]
     per_theme: bool = False
 
+    def title_in(self, lang: str) -> str:
+        return translate(lang, f"pack.chart.{self.key}.title")
+
+    def caption_in(self, lang: str) -> str:
+        return translate(lang, f"pack.chart.{self.key}.caption")
+
 
 def _sum(frames: list[pd.DataFrame], keys: list[str], values: list[str]) -> pd.DataFrame:
     """Sum counts over the units, keeping the first unit's row order (the query's order)."""
@@ -89,7 +115,7 @@ def _sum(frames: list[pd.DataFrame], keys: list[str], values: list[str]) -> pd.D
 
 def _status_counts(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = _sum(c.each(queries.status_counts, c.period), ["status", "label"], ["themes"])
-    return df, isc_charts.status_counts_bar(df, c.as_of)
+    return df, isc_charts.status_counts_bar(df, c.as_of, lang=c.lang)
 
 
 def _track_progress(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
@@ -99,38 +125,40 @@ def _track_progress(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figur
         ["count"],
     )
     df = df[df["track"].isin(c.tracks)].reset_index(drop=True)
-    return df, isc_charts.track_progress(df, c.as_of)
+    return df, isc_charts.track_progress(df, c.as_of, lang=c.lang)
 
 
 def _heatmap(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = pd.concat(c.each(queries.theme_sector_matrix, c.period), ignore_index=True)
-    return df, isc_charts.theme_sector_heatmap(df, c.as_of, c.sectors)
+    return df, isc_charts.theme_sector_heatmap(df, c.as_of, c.sectors, lang=c.lang)
 
 
 def _trend(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = pd.concat(c.each(queries.track_trend), ignore_index=True)
     if not df.empty:
+        df = df[df["period"].isin(c.quarters)] if c.period_text != c.period else df[df["period"] <= c.period]
         order = {t: i for i, t in enumerate(c.tracks)}
         df = df.groupby(["period", "track", "track_name"], sort=False)[["themes", "on_track"]].sum().reset_index()
         df["share"] = (100.0 * df["on_track"] / df["themes"]).round(1)
         df = df.sort_values(["period", "track"], key=lambda s: s.map(order) if s.name == "track" else s)
         df = df.reset_index(drop=True)
-    return df, isc_charts.progress_trend(df, c.as_of)
+    return df, isc_charts.progress_trend(df, c.as_of, lang=c.lang)
 
 
 def _participation(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = _sum(c.each(queries.sector_participation, c.period), ["sector", "role"], ["activities"])
-    return df, isc_charts.sector_participation(df, c.as_of)
+    return df, isc_charts.sector_participation(df, c.as_of, lang=c.lang)
 
 
 def _sector_mix(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = _sum(c.each(queries.sector_status_mix, c.period), ["sector", "status"], ["count"])
-    return df, isc_charts.status_mix(df, c.as_of, "sector", "Status of each sector's reports", "report")
+    return df, isc_charts.status_mix(df, c.as_of, "sector", translate(c.lang, "pack.chart.sector_status.title"), "report",
+                                  lang=c.lang)
 
 
 def _sector_matrix(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = _sum(c.each(queries.sector_matrix, c.period), ["sector_a", "sector_b"], ["activities"])
-    return df, isc_charts.sector_matrix(df, c.as_of, c.sectors)
+    return df, isc_charts.sector_matrix(df, c.as_of, c.sectors, lang=c.lang)
 
 
 def _join(values: pd.Series, sep: str) -> str | None:
@@ -155,17 +183,17 @@ def _coverage(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
             for n, r in zip(df["n_themes"], df["themes_reported"], strict=True)
         ]
         df = df[frames[0].columns]
-    return df, isc_charts.resolution_coverage(df, c.as_of)
+    return df, isc_charts.resolution_coverage(df, c.as_of, lang=c.lang)
 
 
 def _history(c: _Ctx, theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = queries.status_history(theme, db=c.db, version=c.version)
-    return df, isc_charts.status_history(df, c.as_of)
+    df = c.localise(queries.status_history(theme, db=c.db, version=c.version))
+    return df, isc_charts.status_history(df, c.as_of, lang=c.lang)
 
 
 def _indicators(c: _Ctx, theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = queries.indicator_history(theme, db=c.db, version=c.version)
-    return df, isc_charts.indicator_chart(df, c.as_of)
+    df = c.localise(queries.indicator_history(theme, db=c.db, version=c.version))
+    return df, isc_charts.indicator_chart(df, c.as_of, lang=c.lang)
 
 
 CATALOGUE: dict[str, Chart] = {
@@ -249,7 +277,37 @@ def _units(themes: Sequence[str], tracks: Sequence[str], track_of: dict[str, str
     return units or [{}]
 
 
-def context(db: queries.Db, version: int, sel: Selection) -> _Ctx:
+def local_names(db: queries.Db, lang: str) -> dict[str, dict[str, str]]:
+    """{"theme"|"track": {English name: name in `lang`}} from the reference data."""
+    if lang == DEFAULT:
+        return {}
+    try:
+        df = queries.localised_names(lang, db)
+    except Exception:  # noqa: BLE001 - a database from before schema 3 (no ref_text): English names
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for r in df[df["field"] == "name"].itertuples(index=False):
+        if r.name_en:
+            out.setdefault(r.tbl, {})[r.name_en] = r.text
+    return out
+
+
+def resolve_period(db: queries.Db, version: int, period: str | None) -> tuple[str, list[str]]:
+    """(the quarter whose status is shown, the quarters covered) for a quarter or a year."""
+    available = queries.periods(db=db, version=version)
+    period = period or default_period(available)
+    if period is None:
+        raise ValueError("no report has been loaded: there is nothing to export")
+    text = str(period).strip()
+    if text.isdigit() and len(text) == 4:
+        quarters = [p for p in available if p.startswith(f"{text}-")]
+        if not quarters:
+            raise ValueError(f"no quarter of {text} has data")
+        return quarters[-1], quarters
+    return text, [text]
+
+
+def context(db: queries.Db, version: int, sel: Selection, lang: str = DEFAULT) -> _Ctx:
     """Everything the chart builders share: version, period, selection split into units."""
     all_themes = queries.themes(db)
     track_of = dict(zip(all_themes["code"], all_themes["track"], strict=True))
@@ -263,15 +321,22 @@ def context(db: queries.Db, version: int, sel: Selection) -> _Ctx:
         shown = [t for t in track_order if t in wanted]
     when = queries.as_of(db, version)
     stamp = when.strftime("%Y-%m-%d") if when else "n/a"
+    status_period, quarters = resolve_period(db, version, sel.period)
+    names = local_names(db, lang)
     return _Ctx(
         db=db,
         version=version,
-        period=sel.period,
-        as_of=f"Data as of {stamp} (v{version})",
+        period=status_period,
+        as_of=translate(lang, "common.as_of_short", when=stamp, version=version),
         units=_units(sel.themes, sel.tracks, track_of),
         tracks=shown,
         sectors=queries.sectors(db)["code"].tolist(),
-        theme_names=dict(zip(all_themes["code"], all_themes["name"], strict=True)),
+        theme_names={c: names.get("theme", {}).get(n, n)
+                     for c, n in zip(all_themes["code"], all_themes["name"], strict=True)},  # fmt: skip
+        lang=lang,
+        quarters=quarters,
+        period_text=str(sel.period),
+        names=names,
     )
 
 
@@ -282,28 +347,30 @@ def build_items(
     themes: Sequence[str] = (),
     tracks: Sequence[str] = (),
     charts: Sequence[str] = (),
+    lang: str = DEFAULT,
 ) -> tuple[list[export.ExportItem], list[dict], _Ctx, list[str]]:
     """The numbered figures (with their data) of a selection, without rendering any image.
 
     Returns the items, one manifest record per item, the context and notes for the user."""
     version = resolve_version(db, version)
-    period = period or default_period(queries.periods(db=db))
+    period = period or default_period(queries.periods(db=db, version=version))
     if period is None:
         raise ValueError("no report has been loaded: there is nothing to export")
     unknown = [k for k in charts if k not in CATALOGUE]
     if unknown:
         raise ValueError(f"unknown chart(s): {', '.join(unknown)}")
-    ctx = context(db, version, Selection(period, tuple(themes), tuple(tracks)))
+    ctx = context(db, version, Selection(period, tuple(themes), tuple(tracks)), lang)
     items, records, notes = [], [], []
     for key in charts or list(CATALOGUE):
         spec = CATALOGUE[key]
         if spec.per_theme and not themes:
-            notes.append(f"'{spec.title}' is made per theme: choose themes to include it.")
+            notes.append(translate(lang, "pack.per_theme_note", title=spec.title_in(lang)))
             continue
         for theme in themes if spec.per_theme else [None]:
             df, fig = spec.build(ctx, theme)
-            title = f"{spec.title}: {ctx.theme_names[theme]}" if theme else spec.title
-            caption = " ".join(p for p in (spec.caption, charts_summary(fig)) if p)
+            name = spec.title_in(lang)
+            title = f"{name}: {ctx.theme_names[theme]}" if theme else name
+            caption = " ".join(p for p in (spec.caption_in(lang), charts_summary(fig)) if p)
             number = len(items) + 1
             items.append(export.ExportItem(number, title, caption, fig, df))
             records.append(
@@ -318,51 +385,122 @@ def charts_summary(fig: go.Figure) -> str:
     return isc_charts.summary(fig)
 
 
-def summary_lines(ctx: _Ctx) -> tuple[list[str], list[tuple[str, pd.DataFrame]]]:
-    """The generated summary (themes by status and by track) and the tables behind it."""
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def facts(ctx: _Ctx) -> report_draft.Facts:
+    """What the report draft says from the data: the themes that reported and their status (the
+    status quarter), reporting completeness and overlap reviews over the quarters covered."""
+    lang = ctx.lang
     ts = pd.concat(ctx.each(queries.theme_status, ctx.period), ignore_index=True)
-    order = isc_charts.STATUS_ORDER
-    by_status = (
-        ts["computed_status"].value_counts().reindex(order, fill_value=0).rename_axis("status").reset_index()
+    word = lambda s: isc_charts.status_label(s, lang)  # noqa: E731
+    got = ts[ts["sectors_reported"] > 0]
+    themes_reported = [(n, word(s).lower()) for n, s in zip(got["theme_name"], got["computed_status"], strict=True)]
+    themes_table = pd.DataFrame({
+        _cap(export.heading("theme", lang)): ts["theme_name"],
+        _cap(export.heading("track", lang)): ts["track_name"],
+        _cap(export.heading("computed_status", lang)): ts["computed_status"].map(word),
+        _cap(translate(lang, "report.col.sectors_reported")): [
+            translate(lang, "report.n_of_m", n=int(n), m=int(m))
+            for n, m in zip(ts["sectors_reported"], ts["sectors_expected"], strict=True)],
+    })  # fmt: skip
+    # Completeness over the quarters covered, as of the data version (a rebuild gives the same).
+    expected = ctx.localise(coordination.expected_reports(ctx.db))
+    if ctx.units != [{}]:
+        keep = pd.Series(False, index=expected.index)
+        for u in ctx.units:
+            keep |= (expected["track"] == u["track"]) if "track" in u else (expected["theme"] == u["theme"])
+        expected = expected[keep]
+    now = queries.as_of(ctx.db, ctx.version) or dt.datetime.now()
+    table = comp.table(expected, coordination.first_uploads(ctx.db, ctx.version), ctx.quarters, now=now)
+    counts = table["status"].value_counts()
+    c = {s: int(counts.get(s, 0)) for s in comp.ORDER}
+    c["expected"] = c[comp.ON_TIME] + c[comp.LATE] + c[comp.MISSING]
+    c["received"] = c[comp.ON_TIME] + c[comp.LATE]
+    by_sector = comp.rates(table, "sector") if not table.empty else pd.DataFrame()
+    completeness_table = pd.DataFrame()
+    if not by_sector.empty:
+        completeness_table = pd.DataFrame({
+            _cap(export.heading("sector", lang)): by_sector["sector"],
+            _cap(translate(lang, "report.col.expected")): by_sector["expected"],
+            _cap(translate(lang, "completeness.on_time")): by_sector[comp.ON_TIME],
+            _cap(translate(lang, "completeness.late")): by_sector[comp.LATE],
+            _cap(translate(lang, "completeness.missing")): by_sector[comp.MISSING],
+            _cap(translate(lang, "report.col.completeness")): by_sector["completeness"],
+            _cap(translate(lang, "report.col.on_time_rate")): by_sector["on_time_rate"],
+        })  # fmt: skip
+    # Overlap reviews recorded for the quarters covered, up to the data version's date.
+    reviews = coordination.reviews(ctx.db)
+    reviews = reviews[reviews["period"].isin(ctx.quarters)]
+    if now is not None and not reviews.empty:
+        reviews = reviews[pd.to_datetime(reviews["reviewed_at"]) <= pd.Timestamp(now)]
+    verdicts = reviews["verdict"].value_counts()
+    overlaps = {"reviewed": len(reviews)} | {v: int(verdicts.get(v, 0)) for v in coordination.VERDICTS}
+    return report_draft.Facts(
+        period_text=ctx.period_text,
+        status_period=ctx.period,
+        themes_reported=themes_reported,
+        status_counts={s: int(n) for s, n in ts["computed_status"].value_counts().items()},
+        n_themes=len(ts),
+        completeness=c,
+        overlaps=overlaps,
+        tables={"themes": themes_table, "completeness": completeness_table},
     )
-    by_status.columns = ["status", "themes"]
-    by_status.insert(0, "computed status", [LABELS[s] for s in by_status["status"]])
-    by_status = by_status.drop(columns="status")
-    lines = [
-        f"Period {ctx.period}: {len(ts)} themes; "
-        + ", ".join(f"{n} {s.lower()}" for s, n in zip(by_status["computed status"], by_status["themes"],
-                                                         strict=True) if n)
-        + "."
-    ]
-    by_track = ts.pivot_table(index="track_name", columns="computed_status", values="theme", aggfunc="count",
-                              fill_value=0, sort=False)
-    by_track = by_track.reindex(columns=order, fill_value=0)
-    for track, row in by_track.iterrows():
-        parts = ", ".join(f"{int(row[s])} {LABELS[s].lower()}" for s in order if row[s])
-        lines.append(f"{track}: {int(row.sum())} themes ({parts}).")
-    table_track = by_track.rename(columns=LABELS).rename_axis(None, axis=1).reset_index()
-    table_track = table_track.rename(columns={"track_name": "track"})
-    table_themes = ts[["theme_name", "track_name", "computed_status", "self_status"]].assign(
-        computed_status=ts["computed_status"].map(LABELS), self_status=ts["self_status"].map(LABELS)
-    ).rename(columns={"theme_name": "theme", "track_name": "track", "computed_status": "computed status",
-                      "self_status": "self-assessed status"})
-    tables = [
-        ("Themes by computed status", by_status),
-        ("Themes by track and computed status", table_track),
-        ("Computed and self-assessed status of each theme", table_themes),
-    ]
-    return lines, tables
 
 
 def _selection_text(ctx: _Ctx, themes: Sequence[str], tracks: Sequence[str]) -> str:
     if not themes and not tracks:
-        return "all themes"
+        return translate(ctx.lang, "pack.selection.all")
     parts = []
     if tracks:
-        parts.append("tracks " + ", ".join(tracks))
+        names = dict(zip(*[queries.tracks(ctx.db)[c] for c in ("code", "name")], strict=True))
+        local = [ctx.names.get("track", {}).get(names.get(t, t), names.get(t, t)) for t in tracks]
+        parts.append(translate(ctx.lang, "pack.selection.tracks", names=", ".join(local)))
     if themes:
-        parts.append("themes " + ", ".join(ctx.theme_names[t] for t in themes))
+        parts.append(translate(ctx.lang, "pack.selection.themes", names=", ".join(ctx.theme_names[t] for t in themes)))
     return "; ".join(parts)
+
+
+@dataclass
+class _Built:
+    lang: str
+    items: list[export.ExportItem]
+    records: list[dict]
+    notes: list[str]
+    ctx: _Ctx
+    images: dict
+    source: str
+    docx: bytes
+    pptx: bytes
+    selection_text: str
+
+
+def _build_one(db, version, period, themes, tracks, charts, lang, captioned, say, start, span) -> _Built:
+    tr = lambda key, **v: translate(lang, key, **v)  # noqa: E731
+    say(start, tr("pack.progress.reading"))
+    items, records, ctx, notes = build_items(db, version, period, themes, tracks, charts, lang)
+    if not items:
+        raise ValueError(tr("pack.no_chart", notes=" ".join(notes)))
+    when = queries.as_of(db, ctx.version)
+    source = export.source_line(when, ctx.version, lang)
+    f = facts(ctx)
+    say(start + 0.05 * span, tr("pack.progress.rendering"))
+    images = export.render(
+        items, source, lang=lang, captioned=("png",) if captioned else (),
+        progress=lambda n, total: say(start + span * (0.05 + 0.85 * n / total), tr("pack.progress.rendered", n=n, total=total)),
+    )  # fmt: skip
+    selection_text = _selection_text(ctx, themes, tracks)
+    stamp = when.strftime("%Y-%m-%d") if when else "n/a"
+    say(start + 0.9 * span, tr("pack.progress.docx"))
+    note = tr("report.draft_note", period=ctx.period_text, version=ctx.version, when=stamp, selection=selection_text)
+    keys = [r["key"] for r in records]
+    docx = report_draft.report_docx(items, keys, images, f, source, note, lang)
+    say(start + 0.94 * span, tr("pack.progress.pptx"))
+    title = tr("pack.slides_title", period=ctx.period_text)
+    subtitle = tr("pack.slides_subtitle", selection=selection_text, version=ctx.version, when=stamp)
+    pptx = report_draft.slides(items, images, title, subtitle, source, lang)
+    return _Built(lang, items, records, notes, ctx, images, source, docx, pptx, selection_text)
 
 
 def build_pack(
@@ -373,59 +511,60 @@ def build_pack(
     tracks: Sequence[str] = (),
     charts: Sequence[str] = (),
     progress: Progress | None = None,
+    lang: str = DEFAULT,
+    captioned: bool = False,
 ) -> Pack:
-    """Build the Council pack (.docx, .pptx, .zip with manifest) for one data version.
+    """Build the Council pack (report draft .docx, .pptx, .zip with manifest) for one data version.
 
-    `progress(fraction, message)` is called as the work advances (rendering images is most of
-    it), so a page can show a progress bar."""
+    `lang`: a catalogue's language, or "all" for one zip holding the pack in every language
+    (folders en/, fr/...) from the same data version. `period`: a quarter or a year. `captioned`
+    adds each figure with its caption and source (for e-mail) to the zip. `progress(fraction,
+    message)` is called as the work advances (rendering images is most of it)."""
 
     def say(fraction: float, message: str) -> None:
         if progress:
             progress(min(1.0, fraction), message)
 
-    say(0.0, "Reading the data")
-    items, records, ctx, notes = build_items(db, version, period, themes, tracks, charts)
-    if not items:
-        raise ValueError("no chart to export: " + (" ".join(notes) or "choose at least one chart"))
+    languages = list(i18n.languages()) if lang == "all" else [i18n.supported(lang)]
+    version = resolve_version(db, version)  # once: every language from the same data version
+    span = 0.97 / len(languages)
+    built = [_build_one(db, version, period, themes, tracks, charts, code, captioned, say, i * span, span)
+             for i, code in enumerate(languages)]  # fmt: skip
+    first = built[0]
+    ctx = first.ctx
     when = queries.as_of(db, ctx.version)
-    source = export.source_line(when, ctx.version)
-    lines, tables = summary_lines(ctx)
-    say(0.05, "Rendering figures")
-    images = export.render(
-        items, source, progress=lambda n, total: say(0.05 + 0.85 * n / total, f"Rendered figure {n} of {total}")
-    )
-    title = f"Inter-sectoral coordination: monitoring report, {ctx.period}"
-    selection_text = _selection_text(ctx, themes, tracks)
-    say(0.9, "Writing the Word document")
-    docx = export.council_docx(items, images, title, [f"Selection: {selection_text}.", *lines], source, tables)
-    say(0.94, "Writing the slides")
-    pptx = export.council_pptx(items, images, title, source)
-    say(0.97, "Writing the zip")
+    say(0.97, translate(first.lang, "pack.progress.zip"))
+    stem = f"isc_council_pack_{ctx.period_text}_v{ctx.version}"
     manifest = {
         "version": ctx.version,
         "as_of": when.isoformat() if when else None,
-        "period": ctx.period,
-        "selection": {"themes": list(themes), "tracks": list(tracks), "text": selection_text},
-        "charts": records,
-        "source": source,
+        "period": ctx.period_text,
+        "status_period": ctx.period,
+        "quarters": ctx.quarters,
+        "lang": lang if lang == "all" else first.lang,
+        "languages": languages,
+        "selection": {"themes": list(themes), "tracks": list(tracks), "text": first.selection_text},
+        "charts": first.records,
+        "source": first.source,
         "created_at": dt.datetime.now().isoformat(timespec="seconds"),
         "rebuild": "isc.pack.build_pack(db, **isc.pack.rebuild_args(manifest))",
     }
-    buf = io.BytesIO(export.figures_zip(items, images))
-    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as zf:
-        for item in items:
-            zf.writestr(f"figure_{item.number:02d}.xlsx",
-                        export.table_xlsx(item.data, f"Figure {item.number}", source))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for b in built:
+            folder = f"{b.lang}/" if len(built) > 1 else ""
+            export.add_figures(zf, b.items, b.images, b.lang, folder, b.source)
+            if folder:
+                zf.writestr(f"{folder}{stem}_{b.lang}.docx", b.docx, compress_type=zipfile.ZIP_STORED)
+                zf.writestr(f"{folder}{stem}_{b.lang}.pptx", b.pptx, compress_type=zipfile.ZIP_STORED)
         zf.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
-    stem = f"isc_council_pack_{ctx.period}_v{ctx.version}"
-    say(1.0, "Done")
-    return Pack(
-        items=items,
-        files={"docx": docx, "pptx": pptx, "zip": buf.getvalue()},
-        file_names={ext: f"{stem}.{ext}" for ext in ("docx", "pptx", "zip")},
-        manifest=manifest,
-        notes=notes,
-    )
+    say(1.0, translate(first.lang, "pack.progress.done"))
+    if len(built) > 1:
+        files, names = {"zip": buf.getvalue()}, {"zip": f"{stem}_all_languages.zip"}
+    else:
+        files = {"docx": first.docx, "pptx": first.pptx, "zip": buf.getvalue()}
+        names = {ext: f"{stem}.{ext}" for ext in files}
+    return Pack(items=first.items, files=files, file_names=names, manifest=manifest, notes=first.notes)
 
 
 # What an uploaded manifest may cost (the Export page's "Rebuild from manifest" takes a pack's
@@ -507,4 +646,5 @@ def rebuild_args(manifest: dict) -> dict:
         "themes": tuple(themes),
         "tracks": tuple(tracks),
         "charts": keys,
+        "lang": manifest.get("lang") if isinstance(manifest.get("lang"), str) else DEFAULT,
     }

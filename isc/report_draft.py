@@ -162,6 +162,7 @@ def caption(doc, kind: str, number: int, text: str, lang: str = DEFAULT):
     on with the same numbering."""
     label = translate(lang, f"report.label.{kind}")
     p = doc.add_paragraph(style="Caption")
+    p.paragraph_format.keep_together = True  # a caption never splits across pages
     p.add_run(f"{label} ")
     _field(p, f"SEQ {label} \\* ARABIC", str(number))
     p.add_run(f". {text}")
@@ -277,7 +278,7 @@ SECTION_OF = {
 def _list(items: list[str], lang: str) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return "; ".join(items[:-1]) + translate(lang, "report.and_last") + items[-1]
+    return translate(lang, "report.list_sep").join(items[:-1]) + translate(lang, "report.and_last") + items[-1]
 
 
 def summary_sentences(f: Facts, lang: str = DEFAULT) -> list[str]:
