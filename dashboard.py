@@ -12,6 +12,7 @@ import streamlit as st
 from isc import i18n
 from isc.db import connection
 from isc.periods import default_period, today
+from pages import identity as ident
 from pages.common import FILTER_KEYS, lang, q, t
 
 # Right-to-left languages (the catalogue's "_meta": {"dir": "rtl"}): the main area and the sidebar
@@ -153,6 +154,7 @@ def sidebar_navigation(sections: dict) -> None:
 nav = st.navigation(pages, position="hidden")
 ensure_database()
 language_selector()
+ident.view_gate()  # [isc] require_sign_in_to_view: a signed-out visitor sees only the sign-in page
 sidebar_navigation(pages)
 shared_filters()
 st.session_state["_chart_numbers"] = []  # charts are numbered in the order a run shows them

@@ -17,6 +17,7 @@ Every text a figure shows comes from the message catalogues (isc.i18n): each cha
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -28,6 +29,11 @@ from isc.status import ALL, AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK,
 ITU_BLUE = "#1D5C9B"
 # Series colours (one per track or Sector): each at least 3:1 against white.
 BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#1F7A8C", "#3A78B8", "#6C5B9E"]
+# Several series on one chart (tracks, Sectors): a qualitative palette (Paul Tol's "muted", darkened
+# to at least 3:1 against white), each series also with its own dash and marker.
+SERIES = ["#1D5C9B", "#A23A6E", "#117733", "#7A5C00", "#5B4A9E", "#333333"]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
 STATUS_ORDER = list(ALL)
 # Okabe-Ito hues, adjusted so that each is at least 3:1 against the white background (WCAG 1.4.11,
 # graphical objects) and at least 4.5:1 against the dark text written on it (TEXT_ON_STATUS);
@@ -116,10 +122,139 @@ def status_key(lang: str = DEFAULT) -> str:
     return "   ".join(status_text(s, lang) for s in STATUS_ORDER)
 
 
+# --- fitting text to the width a chart gets ----------------------------------------------------
+# Streamlit does not tell a figure its width in pixels: a page passes `width`, the narrowest its
+# column gets (pages.common.reflow keeps columns at least that wide, wrapping them below it), and
+# the chart lays its text out for that: margins from the longest label, long labels wrapped or
+# shortened (the full text in the hover and the data table), heatmap cell labels abbreviated or
+# reduced to their symbol, titles and the colour key wrapped, the legend in its own band.
+
+NARROWEST = 420  # px: the narrowest chart of a page at 1024 px or at 150% zoom (see reflow)
+# Decimal and thousands separators (plotly's `separators`): a decimal comma and a thin space in French.
+SEPARATORS = {"fr": ",\u202f"}
+_NARROW = set("iIl.,:;'|!()[]{}/ ")
+_WIDE = set("MWmw@%—✓●▲✕■◆")
+
+
+def text_px(text: str, size: float) -> float:
+    """The width of `text` in Arial at `size` px, estimated per character (a slight overestimate)."""
+    text = re.sub(r"<[^>]+>", "", str(text)).replace("&lt;", "<").replace("&gt;", ">")
+    width = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            width += 0.3
+        elif ch in _WIDE:
+            width += 0.85
+        elif ch.isupper() or ch.isdigit():
+            width += 0.66 if ch.isupper() else 0.56
+        else:
+            width += 0.53
+    return width * size
+
+
+def separators(lang: str = DEFAULT) -> str:
+    """plotly's layout.separators for the language: decimal mark, then thousands separator."""
+    return SEPARATORS.get(lang, ".,")
+
+
+def number(value, lang: str = DEFAULT, digits: int | None = None) -> str:
+    """A number written for the reader: "36.5" in English, "36,5" in French (thin-space thousands)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:,.{digits}f}" if digits is not None else f"{value:,.6g}"
+    if "e" in text:  # very large or small: keep plain
+        text = f"{value:g}"
+    decimal, thousands = separators(lang)
+    return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+
+
+def shorten(text: str, max_px: float, size: float) -> str:
+    """`text` cut with an ellipsis so that it takes at most max_px."""
+    text = str(text)
+    if text_px(text, size) <= max_px:
+        return text
+    while len(text) > 1 and text_px(text + "…", size) > max_px:
+        text = text[:-1]
+    return text.rstrip(" ,;:-&") + "…"
+
+
+def wrap(text: str, max_px: float, size: float, max_lines: int = 0) -> list[str]:
+    """`text` broken at spaces into lines of at most max_px (a word longer than a line is shortened);
+    with max_lines, the last line kept ends with an ellipsis when text is left over."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and text_px(lines[-1] + " " + word, size) <= max_px:
+            lines[-1] += " " + word
+        else:
+            lines.append(word if text_px(word, size) <= max_px else shorten(word, max_px, size))
+    if max_lines and len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [shorten(" ".join(lines[max_lines - 1 :]), max_px, size)]
+    return lines or [""]
+
+
+def axis_labels(labels: list, max_px: float, size: float, row_px: float | None = None) -> tuple[list, float]:
+    """Category tick labels that fit max_px: unchanged when they fit, else wrapped on two lines when
+    the rows are tall enough, else shortened with an ellipsis. Returns (ticktext, widest px)."""
+    labels = [str(v) for v in labels]
+    widest = max((text_px(v, size) for v in labels), default=0.0)
+    if widest <= max_px:
+        return labels, widest
+    two_lines = row_px is None or row_px >= 2.3 * size
+    out = []
+    for v in labels:
+        if text_px(v, size) <= max_px:
+            out.append(v)
+        elif two_lines:
+            out.append("<br>".join(wrap(v, max_px, size, max_lines=2)))
+        else:
+            out.append(shorten(v, max_px, size))
+    return out, max(text_px(line, size) for v in out for line in v.split("<br>"))
+
+
+def legend_rows(names: list[str], width: float, size: float = 15) -> int:
+    """How many rows a horizontal legend of these entries takes in a figure `width` px wide."""
+    rows, used = 1, 0.0
+    for name in names:
+        item = text_px(name, size) + 50  # the symbol and the gap to the next entry
+        if used and used + item > width - 10:
+            rows, used = rows + 1, 0.0
+        used += item
+    return rows
+
+
+def cell_labels(n_columns: int, plot_px: float, size: float = 13, lang: str = DEFAULT) -> str:
+    """How much of a status a heatmap cell can show: "full" ("▲ At risk"), "short" ("▲ Risk") or
+    "symbol" ("▲"); the status stays readable by symbol and colour, the words are in the hover.
+    plot_px: the width of the plotting area; each label must fit its cell with a little air."""
+    cell = plot_px / max(1, n_columns) - 8
+    if cell >= max(text_px(status_text(s, lang), size) for s in STATUS_ORDER):
+        return "full"
+    if cell >= max(text_px(status_short(s, lang), size) for s in STATUS_ORDER):
+        return "short"
+    return "symbol"
+
+
 def summary(fig: go.Figure) -> str:
     """The one-sentence text summary (alt text) stored in the figure."""
     meta = fig.layout.meta or {}
     return meta.get("summary", "") if isinstance(meta, dict) else ""
+
+
+def _title_lines(title: str, width: float) -> tuple[str, float, int]:
+    """The title fitted to the figure's width: its main text on one line (exports and pages read
+    the title up to its first <br>), at 22 px or smaller down to 16 px to fit; then the colour key
+    (a <sup> line) broken between its entries. Returns (text, main font size, key lines)."""
+    main, _, key = title.partition("<br>")
+    key = re.sub(r"</?sup>", "", key)
+    size = max(16.0, min(22.0, 22 * (width - 16) / max(1.0, text_px(main, 22))))
+    key_lines: list[str] = []
+    for entry in [e for e in re.split(r"\s{3,}|<br>", key) if e.strip()]:
+        if key_lines and text_px(key_lines[-1] + "   " + entry, 15) <= width - 16:
+            key_lines[-1] += "   " + entry
+        else:
+            key_lines.append(entry)
+    text = main + "".join(f"<br><sup>{k}</sup>" for k in key_lines)
+    return text, round(size, 1), len(key_lines)
 
 
 def _figure(
@@ -133,22 +268,56 @@ def _figure(
     layout: dict | None = None,
     empty: bool = False,
     lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
-    """Build the figure in one go (plotly validates once: several times faster than updating)."""
+    """Build the figure in one go (plotly validates once: several times faster than updating).
+
+    width: the narrowest the figure will be drawn (px); its title, colour key and legend are laid
+    out to fit it: the title at the top, the legend in its own band under it, then the plot."""
+    width = width or NARROWEST
+    height = height or 450
+    title_text, title_size, key_lines = _title_lines(title, width)
     lay = {
         "template": TEMPLATE,
-        "title": {"text": title},
+        # plotly anchors a title of several lines a little high: each key line moves it down 6 px
+        "title": {"text": title_text, "yref": "container", "y": 1 - (8 + 6 * key_lines) / height, "yanchor": "top",
+                  "font": {"size": title_size}, "pad": {"l": 6}},
         "meta": {"summary": text},
         "xaxis": {"title": {"text": x_title or ""}},
         "yaxis": {"title": {"text": y_title or ""}},
+        "separators": separators(lang),
+        # Bar labels too small to read are left out (the number is in the hover and the table).
+        "uniformtext": {"minsize": 11, "mode": "hide"},
+        "height": height,
     }
     for key, value in (layout or {}).items():
         if isinstance(value, dict) and isinstance(lay.get(key), dict):
             lay[key] = {**lay[key], **value}
         else:
             lay[key] = value
-    if height:
-        lay["height"] = height
+    top = 12 + 1.3 * title_size + 26 * key_lines
+    named = [d.get("name") for d in data if isinstance(d, dict) and d.get("name") and d.get("showlegend", True)]
+    if lay.get("showlegend") is not False and len(named) > 1 and not empty:
+        lay["legend"] = {
+            **lay.get("legend", {}),
+            "orientation": "h",
+            "yref": "container",
+            "y": 1 - (top + 4) / height,
+            "yanchor": "top",
+            "xref": "container",
+            "x": 0.01,
+            "xanchor": "left",
+        }
+        top += 8 + 30 * legend_rows(named, width)
+    if lay["xaxis"].get("side") == "top" and lay["xaxis"].get("visible", True):
+        top += 30 + (26 if x_title else 0)  # tick labels and axis title above the plot
+    bottom = 8
+    if lay["xaxis"].get("side") != "top" and lay["xaxis"].get("visible", True) and not empty:
+        bottom += 26 + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
+    margin = {"l": 20, "r": 20, **lay.get("margin", {})}
+    margin["t"] = max(margin.get("t", 0), top + 8)
+    margin["b"] = bottom + 26
+    lay["margin"] = margin
     notes = list(lay.pop("annotations", []))
     notes.append(
         {
@@ -156,8 +325,8 @@ def _figure(
             "xref": "paper",
             "yref": "paper",
             "x": 0,
-            "y": -0.02,
-            "yshift": -70,
+            "y": -0.001,  # below the plot (print exports replace it with their own source line)
+            "yshift": -bottom,
             "xanchor": "left",
             "yanchor": "top",
             "showarrow": False,
@@ -210,6 +379,34 @@ def _inert(trace: dict) -> dict:
     return out
 
 
+def _category_ticks(labels: list, width: float, size: float, row_px: float | None = None, share: float = 0.38) -> dict:
+    """Axis settings that show category labels in at most `share` of the figure's width (wrapped
+    or shortened, the full name stays the category, so hovers and tables keep it)."""
+    labels = [str(v) for v in labels]
+    text, _ = axis_labels(labels, share * width, size, row_px)
+    if text == labels:
+        return {"tickfont": {"size": size}}
+    return {
+        "tickfont": {"size": size},
+        "tickmode": "array",
+        "tickvals": labels,
+        "ticktext": ["<br>".join(_plain_text(line) for line in t.split("<br>")) for t in text],
+    }
+
+
+def _period_ticks(periods: list, plot_px: float, size: float = FONT_SIZE) -> dict:
+    """A category axis of quarters labelled horizontally: every k-th quarter (always the latest)
+    when all of them would not fit side by side, rather than slanted or overlapping labels."""
+    periods = [str(p) for p in periods]
+    if not periods:
+        return {"type": "category"}
+    label = max(text_px(p, size) for p in periods) + 14
+    step = max(1, math.ceil(len(periods) * label / max(1.0, plot_px)))
+    shown = periods[::-1][::step][::-1]
+    return {"type": "category", "tickangle": 0, "tickmode": "array", "tickvals": shown, "ticktext": shown,
+            "tickfont": {"size": size}}
+
+
 def _plural(n: int, unit: str, lang: str = DEFAULT) -> str:
     """"3 themes": catalogue keys unit.<unit>.one / unit.<unit>.other."""
     return plural(lang, f"unit.{unit}", n)
@@ -232,7 +429,12 @@ def status_counts_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
 
 
 def status_counts_bar(
-    df: pd.DataFrame, as_of: str, title: str | None = None, height: int | None = None, lang: str = DEFAULT
+    df: pd.DataFrame,
+    as_of: str,
+    title: str | None = None,
+    height: int | None = None,
+    lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
     """Bars of themes per status. df: status, themes."""
     df = df.set_index("status").reindex(STATUS_ORDER, fill_value=0).reset_index()
@@ -257,6 +459,7 @@ def status_counts_bar(
         height,
         {"yaxis": {"autorange": "reversed"}},
         lang=lang,
+        width=width,
     )
 
 
@@ -290,9 +493,12 @@ def status_mix(
     unit: str = "theme",
     height: int | None = None,
     lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
     """Stacked horizontal bars: per group, the number per status. df: <group>, status, count."""
     groups = list(dict.fromkeys(df[group]))
+    row_px = ((height or 450) - 170) / max(1, len(groups))
+    ticks = _category_ticks(groups, width or NARROWEST, 14, row_px)
     data = []
     for s in STATUS_ORDER:
         part = df[df["status"] == s].set_index(group).reindex(groups)
@@ -322,18 +528,21 @@ def status_mix(
         height,
         {
             "barmode": "stack",
-            "yaxis": {"autorange": "reversed", "tickfont": {"size": 14}},
+            "yaxis": {"autorange": "reversed", **ticks},
             "showlegend": False,
         },
         df.empty,
         lang,
+        width,
     )
 
 
-def track_progress(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
+def track_progress(
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT, width: int | None = None
+) -> go.Figure:
     """Progress per track: themes per status in each track. df: track_name, status, count."""
     return status_mix(
-        df, as_of, "track_name", translate(lang, "chart.track_progress.title"), "theme", height, lang
+        df, as_of, "track_name", translate(lang, "chart.track_progress.title"), "theme", height, lang, width
     )
 
 
@@ -348,17 +557,21 @@ def _status_heatmap(
     x_order: list | None = None,
     y_order: list | None = None,
     lang: str = DEFAULT,
+    labels: str = "short",
+    fill: str | None = None,
 ) -> dict:
+    """labels: "full", "short" or "symbol" (cell_labels); fill: the status of an empty cell."""
     xs = x_order or list(dict.fromkeys(df[x]))
     ys = y_order or list(dict.fromkeys(df[y]))
     wide = df.pivot_table(index=y, columns=x, values=status_col, aggfunc="first").reindex(
         index=ys, columns=xs
     )
+    if fill:
+        wide = wide.fillna(fill)
     idx = {s: i for i, s in enumerate(STATUS_ORDER)}
     z = [[idx.get(v) if isinstance(v, str) else None for v in row] for row in wide.to_numpy()]
-    text = [
-        [status_short(v, lang) if v in STATUS_SYMBOLS else "" for v in row] for row in wide.to_numpy()
-    ]
+    cell = {"full": status_text, "short": status_short}.get(labels, lambda s, _lang: STATUS_SYMBOLS[s])
+    text = [[cell(v, lang) if v in STATUS_SYMBOLS else "" for v in row] for row in wide.to_numpy()]
     full = [[status_text(v, lang) if v in STATUS_SYMBOLS else "" for v in row] for row in wide.to_numpy()]
     n = len(STATUS_ORDER)
     scale = []
@@ -409,20 +622,21 @@ def theme_sector_heatmap(
     sectors: list[str] | None = None,
     height: int | None = None,
     lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
-    """Theme x sector computed status, the status written in each cell.
+    """Theme x sector computed status, the status written in each cell (in words where the cells
+    are wide enough, else abbreviated or as its symbol; the full word is in the hover).
 
     df: theme_name, sector, computed_status (one row per expected report)."""
-    trace = _status_heatmap(
-        df,
-        "sector",
-        "theme_name",
-        "computed_status",
-        x_order=[s for s in (sectors or []) if s in set(df["sector"])] or None,
-        lang=lang,
-    )
+    width = width or NARROWEST
+    x_order = [s for s in (sectors or []) if s in set(df["sector"])] or list(dict.fromkeys(df["sector"]))
     rows = max(1, df["theme_name"].nunique()) if not df.empty else 1
-    h = height or max(320, 120 + 30 * rows)
+    h = height or max(320, 160 + 24 * rows)
+    ticks = _category_ticks(list(dict.fromkeys(df["theme_name"])), width, 13, (h - 190) / rows, share=0.42)
+    label_px = max((text_px(line, 13) for t in ticks.get("ticktext", df["theme_name"].unique()) for line in str(t).split("<br>")), default=0)
+    mode = cell_labels(len(x_order), width - label_px - 50, 13, lang)
+    trace = _status_heatmap(df, "sector", "theme_name", "computed_status", x_order=x_order or None, lang=lang,
+                            labels=mode)
     return _figure(
         [trace],
         f"{translate(lang, 'chart.theme_sector.title')}<br><sup>{status_key(lang)}</sup>",
@@ -432,11 +646,12 @@ def theme_sector_heatmap(
         "",
         h,
         {
-            "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"size": 13}},
-            "xaxis": {"side": "top", "showgrid": False},
+            "yaxis": {"autorange": "reversed", "showgrid": False, **ticks},
+            "xaxis": {"side": "top", "showgrid": False, "tickangle": 0, "tickfont": {"size": 13}},
         },
         df.empty,
         lang,
+        width,
     )
 
 
@@ -453,11 +668,17 @@ def status_history_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     )
 
 
-def status_history(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
-    """Computed status per sector over periods. df: period, sector, computed_status."""
+def status_history(
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT, width: int | None = None
+) -> go.Figure:
+    """Computed status per sector over periods; a quarter without a report from a Sector shows as
+    "? Not reported". df: period, sector, computed_status."""
+    width = width or NARROWEST
     periods = sorted(df["period"].unique()) if not df.empty else []
-    trace = _status_heatmap(df, "period", "sector", "computed_status", x_order=periods, lang=lang)
-    h = height or max(260, 160 + 45 * max(1, df["sector"].nunique() if not df.empty else 1))
+    mode = cell_labels(len(periods), width - 110, 13, lang)
+    trace = _status_heatmap(df, "period", "sector", "computed_status", x_order=periods, lang=lang, labels=mode,
+                            fill=NOT_REPORTED)
+    h = height or max(300, 230 + 40 * max(1, df["sector"].nunique() if not df.empty else 1))
     return _figure(
         [trace],
         f"{translate(lang, 'chart.status_history.title')}<br><sup>{status_key(lang)}</sup>",
@@ -468,10 +689,11 @@ def status_history(df: pd.DataFrame, as_of: str, height: int | None = None, lang
         h,
         {
             "yaxis": {"autorange": "reversed", "showgrid": False},
-            "xaxis": {"tickangle": -45, "showgrid": False},
+            "xaxis": {"showgrid": False, **_period_ticks(periods, width - 110, 14)},
         },
         df.empty,
         lang,
+        width,
     )
 
 
@@ -494,9 +716,11 @@ def progress_trend(
     title: str | None = None,
     height: int | None = None,
     lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
-    """Share of themes on track or completed per period. df: period, <group>, share (0-100)."""
-    symbols = ["circle", "square", "diamond", "triangle-up", "x", "star"]
+    """Share of themes on track or completed per period, one line per group told apart by colour,
+    dash and marker. df: period, <group>, share (0-100)."""
+    periods = sorted(df["period"].unique()) if not df.empty else []
     data = []
     for k, (g, part) in enumerate(df.groupby(group, sort=False)):
         part = part.sort_values("period")
@@ -507,8 +731,8 @@ def progress_trend(
                 "y": part["share"].tolist(),
                 "name": str(g),
                 "mode": "lines+markers",
-                "line": {"width": 3, "color": BLUES[k % len(BLUES)]},
-                "marker": {"symbol": symbols[k % len(symbols)], "size": 9},
+                "line": {"width": 3, "color": SERIES[k % len(SERIES)], "dash": DASHES[k % len(DASHES)]},
+                "marker": {"symbol": MARKERS[k % len(MARKERS)], "size": 10},
                 "hovertemplate": f"{g}, %{{x}}: %{{y:.0f}}%<extra></extra>",
             }
         )
@@ -520,11 +744,11 @@ def progress_trend(
         translate(lang, "chart.axis.period"),
         translate(lang, "chart.progress_trend.y"),
         height,
-        # One legend entry per track or Sector: long names wrap to a second legend row, so the
-        # top margin leaves room for it under the title.
-        {"yaxis": {"range": [0, 105], "ticksuffix": "%"}, "margin": {"l": 20, "r": 20, "t": 135, "b": 90}},
+        # One legend entry per track or Sector, in its own band under the title (see _figure).
+        {"yaxis": {"range": [0, 105], "ticksuffix": "%"}, "xaxis": _period_ticks(periods, (width or NARROWEST) - 90)},
         df.empty,
         lang,
+        width,
     )
 
 
@@ -578,13 +802,19 @@ def indicator_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
     )
 
 
-def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT) -> go.Figure:
+def indicator_chart(
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT, width: int | None = None
+) -> go.Figure:
     """Actual vs target vs baseline over time, one panel per indicator, one line per sector.
+
+    As many panels side by side as the width holds (at most three, each at least 420 px), each
+    with room above it for its title, wrapped to the panel's width.
 
     df: period_end, period, sector, name, unit, baseline, baseline_date (optional), target,
     target_date, actual."""
+    fig_w = width or NARROWEST
     names = list(dict.fromkeys(df["name"])) if not df.empty else []
-    cols = min(3, max(1, len(names)))
+    cols = min(3, max(1, len(names)), max(1, int(fig_w // 420)))
     rows = max(1, math.ceil(len(names) / cols))
     units = {}
     for n in names:
@@ -593,29 +823,51 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
     sectors = list(dict.fromkeys(df["sector"])) if not df.empty else []
     totals = indicators.combined(_with_combine(df)) if not df.empty else pd.DataFrame(columns=["name"])
     period_ends = dict(zip(df["period"], df["period_end"], strict=False)) if not df.empty else {}
-    gap_x, gap_y = 0.07, 0.16
-    width, row_h = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y * (rows - 1)) / rows
+    # Geometry in pixels, then in fractions of the plotting area: the gap between two panels holds
+    # the right panel's tick labels and unit; the gap above a panel holds its title lines.
+    plot_w = fig_w - 40
+    gap_x = 90 / plot_w if cols > 1 else 0.0
+    panel_w = (1 - gap_x * (cols - 1)) / cols
+    titles = {
+        n: wrap(f"{n} ({units[n]})" if units[n] else n, panel_w * plot_w, 15, max_lines=3) for n in names
+    }
+    title_lines = max((len(v) for v in titles.values()), default=1)
+    legend = [translate(lang, "chart.indicator.actual", sector=s) for s in sectors] + [
+        max((translate(lang, f"chart.indicator.total_{how}") for how in ("sum", "maximum", "average")), key=len),
+        translate(lang, "chart.indicator.target_path"),
+        translate(lang, "chart.indicator.baseline"),
+    ]
+    top = 12 + 28 + 8 + 30 * legend_rows(legend, fig_w) + 8 + 20 * title_lines + 6
+    panel_px, gap_px = 240, 20 * title_lines + 50  # the gap: the x tick labels, then the next titles
+    h = height or int(top + rows * panel_px + (rows - 1) * gap_px + 60)
+    plot_h = h - top - 60
+    gap_y = gap_px / plot_h if rows > 1 else 0.0
+    row_h = (1 - gap_y * (rows - 1)) / rows
     data, layout, notes = [], {}, []
     for k, name in enumerate(names):
         r, c = k // cols, k % cols
         ax = "" if k == 0 else str(k + 1)
-        x0, y1 = c * (width + gap_x), 1 - r * (row_h + gap_y)
-        x_dom = [max(0.0, round(x0, 6)), min(1.0, round(x0 + width, 6))]
+        x0, y1 = c * (panel_w + gap_x), 1 - r * (row_h + gap_y)
+        x_dom = [max(0.0, round(x0, 6)), min(1.0, round(x0 + panel_w, 6))]
         y_dom = [max(0.0, round(y1 - row_h, 6)), min(1.0, round(y1, 6))]
-        layout[f"xaxis{ax}"] = {"domain": x_dom, "anchor": f"y{ax}", "type": "date"}
+        layout[f"xaxis{ax}"] = {"domain": x_dom, "anchor": f"y{ax}", "type": "date", "tickformat": "%Y-%m",
+                                "nticks": max(2, int(panel_w * plot_w // 90))}
         layout[f"yaxis{ax}"] = {
             "domain": y_dom,
             "anchor": f"x{ax}",
-            "title": {"text": units[name]},
+            "title": {"text": shorten(units[name], 0.9 * plot_h * row_h, 16), "standoff": 4},
         }
+        lines = titles[name]
         notes.append(
             {
-                "text": f"<b>{name}</b> ({units[name]})",
+                "text": "<br>".join(f"<b>{_plain_text(line)}</b>" for line in lines),
                 "xref": "paper",
                 "yref": "paper",
-                "x": x0 + width / 2,
+                "x": x0 + panel_w / 2,
+                "xanchor": "center",
                 "y": y1,
                 "yanchor": "bottom",
+                "yshift": 4,
                 "showarrow": False,
                 "font": {"size": 15},
             }
@@ -636,7 +888,8 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
                     "showlegend": k == 0,
                     "xaxis": f"x{ax}",
                     "yaxis": f"y{ax}",
-                    "line": {"color": BLUES[j % len(BLUES)], "width": 3},
+                    "line": {"color": SERIES[j % len(SERIES)], "width": 3, "dash": DASHES[j % len(DASHES)]},
+                    "marker": {"symbol": MARKERS[j % len(MARKERS)], "size": 8},
                     "hovertemplate": f"{sector} %{{x|%Y-%m-%d}}: %{{y:g}} {units[name]}<extra></extra>",
                 }
             )
@@ -697,7 +950,7 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
             }
         )
     layout["annotations"] = notes
-    h = height or 180 + 300 * rows
+    layout["margin"] = {"t": top}  # the title, the legend, then the first row's panel titles
     return _figure(
         data,
         translate(lang, "chart.indicator.title"),
@@ -709,6 +962,7 @@ def indicator_chart(df: pd.DataFrame, as_of: str, height: int | None = None, lan
         layout,
         not names,
         lang,
+        fig_w,
     )
 
 
@@ -735,7 +989,7 @@ def sector_participation_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
 
 
 def sector_participation(
-    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT, width: int | None = None
 ) -> go.Figure:
     """Activities led vs joint vs partnered per sector. df: sector, role, activities."""
     sectors = list(dict.fromkeys(df["sector"]))
@@ -751,7 +1005,7 @@ def sector_participation(
                 "x": sectors,
                 "y": vals,
                 "marker": {"color": ROLE_COLORS[role]},
-                "text": [f"{role_label} {v}" for v in vals],
+                "text": vals,  # the role is in the legend and the hover; a number fits over any bar
                 "textposition": "outside",
                 "textfont": {"size": 13},
                 "cliponaxis": False,
@@ -766,9 +1020,10 @@ def sector_participation(
         translate(lang, "chart.axis.sector"),
         translate(lang, "chart.axis.count.activity"),
         height,
-        {"barmode": "group"},
+        {"barmode": "group", "xaxis": {"tickangle": 0}},
         df.empty,
         lang,
+        width,
     )
 
 
@@ -794,6 +1049,7 @@ def sector_matrix(
     sectors: list[str] | None = None,
     height: int | None = None,
     lang: str = DEFAULT,
+    width: int | None = None,
 ) -> go.Figure:
     """Who works with whom: activities in which both sectors take part. df: sector_a, sector_b, activities."""
     order = sectors or sorted(set(df["sector_a"]) | set(df["sector_b"]))
@@ -831,9 +1087,10 @@ def sector_matrix(
         height,
         {
             "yaxis": {"autorange": "reversed", "showgrid": False, "tickfont": {"size": 13}},
-            "xaxis": {"showgrid": False},
+            "xaxis": {"showgrid": False, "tickangle": 0, "tickfont": {"size": 13}},
         },
         lang=lang,
+        width=width,
     )
 
 
@@ -857,13 +1114,15 @@ def resolution_coverage_summary(df: pd.DataFrame, lang: str = DEFAULT) -> str:
 
 
 def resolution_coverage(
-    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT
+    df: pd.DataFrame, as_of: str, height: int | None = None, lang: str = DEFAULT, width: int | None = None
 ) -> go.Figure:
     """Resolutions by coverage class. df: one row per resolution with coverage, mutual_interest."""
     counts = df["coverage"].value_counts().reindex(COVERAGE_ORDER, fill_value=0)
+    classes = [translate(lang, f"coverage.{c.replace(' ', '_')}") for c in COVERAGE_ORDER]
+    ticks = _category_ticks(classes, width or NARROWEST, 15, ((height or 450) - 150) / 3, share=0.45)
     bar = {
         "type": "bar",
-        "y": [translate(lang, f"coverage.{c.replace(' ', '_')}") for c in COVERAGE_ORDER],
+        "y": classes,
         "x": counts.tolist(),
         "orientation": "h",
         "marker": {"color": [COVERAGE_COLORS[c] for c in COVERAGE_ORDER]},
@@ -880,6 +1139,7 @@ def resolution_coverage(
         translate(lang, "chart.axis.count.resolution"),
         "",
         height,
-        {"yaxis": {"autorange": "reversed"}},
+        {"yaxis": {"autorange": "reversed", **ticks}},
         lang=lang,
+        width=width,
     )

@@ -11,7 +11,17 @@ import plotly.graph_objects as go
 
 from isc import completeness as comp
 from isc import status as rule
-from isc.charts import STATUS_COLORS, TEXT_ON_STATUS, status_label
+from isc.charts import (
+    NARROWEST,
+    STATUS_COLORS,
+    TEXT_ON_STATUS,
+    _period_ticks,
+    axis_labels,
+    legend_rows,
+    separators,
+    status_label,
+    text_px,
+)
 from isc.i18n import DEFAULT, translate
 
 # The same status colours as isc.charts (checked for contrast there), in the order of the key.
@@ -21,15 +31,40 @@ STATUS_COLOURS = {
 _FONT = dict(family="Source Sans Pro, Arial, sans-serif")
 
 
-def _layout(fig: go.Figure, title: str, height: int, font_size: int = 14) -> go.Figure:
+def _plain(text: str) -> str:
+    """A name shown as typed (plotly would read "<" as its pseudo-HTML)."""
+    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _layout(
+    fig: go.Figure, title: str, height: int, font_size: int = 14, lang: str = DEFAULT, width: int | None = None
+) -> go.Figure:
+    """Title at the top, the legend (if any) in its own band under it, then the plot; axes push
+    the margins for their labels (automargin), numbers in the reader's language.
+
+    width: the narrowest the figure is drawn (px); the legend's rows are counted for it."""
+    width = width or NARROWEST
+    top = 14 + 1.4 * (font_size + 2)
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    legend = fig.layout.showlegend is not False and len(names) > 1
     fig.update_layout(
-        title=dict(text=title, font=dict(size=font_size + 2)),
+        title=dict(text=title, font=dict(size=font_size + 2), yref="container", y=1 - 8 / height, yanchor="top",
+                   x=0.01, xanchor="left"),
         height=height,
-        margin=dict(l=10, r=10, t=50, b=10),
         font=dict(size=font_size, **_FONT),
-        legend=dict(orientation="h", y=-0.15),
         plot_bgcolor="white",
+        separators=separators(lang),
+        uniformtext=dict(minsize=10, mode="hide"),  # bar labels too small to read: in the hover
     )
+    if legend:
+        fig.update_layout(
+            legend=dict(orientation="h", yref="container", y=1 - (top + 2) / height, yanchor="top",
+                        xref="container", x=0.01, xanchor="left", traceorder="normal")
+        )
+        top += 6 + (font_size + 10) * legend_rows(names, width, font_size)
+    fig.update_layout(margin=dict(l=12, r=16, t=int(top + 8), b=12))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -39,11 +74,13 @@ def completeness_label(state: str, lang: str = DEFAULT) -> str:
 
 
 def completeness_bars(
-    rates: pd.DataFrame, by: str, title: str, height: int = 380, lang: str = DEFAULT
+    rates: pd.DataFrame, by: str, title: str, height: int = 380, lang: str = DEFAULT, width: int | None = None
 ) -> go.Figure:
-    """Stacked horizontal bars: on time / late / missing shares per group, labelled with counts."""
+    """Stacked horizontal bars: on time / late / missing shares per group, labelled with counts.
+    Group names longer than 40% of the width are wrapped or shortened (the full name in the hover)."""
     fig = go.Figure()
     groups = rates[by].astype(str).tolist()
+    ticks, _ = axis_labels(groups, 0.4 * (width or NARROWEST), 14, (height - 170) / max(1, len(groups)))
     total = (rates[comp.ON_TIME] + rates[comp.LATE] + rates[comp.MISSING]).replace(0, pd.NA)
     for s in (comp.ON_TIME, comp.LATE, comp.MISSING):
         share = (rates[s] / total * 100).fillna(0).round(1)
@@ -60,38 +97,53 @@ def completeness_bars(
             textfont=dict(color=TEXT_ON_STATUS),
             hovertemplate="%{y}: %{x:.0f}% " + label.lower() + "<extra></extra>",
         )
-    fig.update_layout(barmode="stack", legend=dict(traceorder="normal"))
+    fig.update_layout(barmode="stack")
     fig.update_xaxes(title=translate(lang, "chart.completeness.x"), range=[0, 100], ticksuffix="%")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height)
+    fig.update_yaxes(autorange="reversed", tickmode="array", tickvals=groups,
+                     ticktext=["<br>".join(_plain(line) for line in t.split("<br>")) for t in ticks])
+    return _layout(fig, title, height, lang=lang, width=width)
 
 
 def rates_over_time(
-    rates: pd.DataFrame, title: str | None = None, height: int = 360, lang: str = DEFAULT
+    rates: pd.DataFrame, title: str | None = None, height: int = 360, lang: str = DEFAULT, width: int | None = None
 ) -> go.Figure:
-    """Completeness and on-time rate per period (lines with values printed)."""
+    """Completeness and on-time rate per period (lines with values printed, where they fit)."""
+    width = width or NARROWEST
+    periods = rates["period"].astype(str).tolist()
+    # A value over every point only when the points are far enough apart for "100%" to fit.
+    show_values = len(periods) * (text_px("100%", 13) + 12) <= width - 90
+    mode = "lines+markers+text" if show_values else "lines+markers"
     fig = go.Figure()
     fig.add_scatter(
         x=rates["period"],
         y=rates["completeness"],
         name=translate(lang, "chart.rates.completeness"),
-        mode="lines+markers+text",
+        mode=mode,
         text=[f"{v:.0f}%" for v in rates["completeness"].fillna(0)],
         textposition="top center",
+        textfont=dict(size=13),
+        cliponaxis=False,
         line=dict(color=STATUS_COLORS[rule.COMPLETED], width=3),
+        marker=dict(symbol="circle", size=8),
+        hovertemplate="%{x}: %{y:.0f}%<extra></extra>",
     )
     fig.add_scatter(
         x=rates["period"],
         y=rates["on_time_rate"],
         name=completeness_label(comp.ON_TIME, lang),
-        mode="lines+markers+text",
+        mode=mode,
         text=[f"{v:.0f}%" for v in rates["on_time_rate"].fillna(0)],
         textposition="bottom center",
+        textfont=dict(size=13),
+        cliponaxis=False,
         line=dict(color=comp.COLOURS[comp.ON_TIME], width=3, dash="dot"),
+        marker=dict(symbol="square", size=8),
+        hovertemplate="%{x}: %{y:.0f}%<extra></extra>",
     )
-    fig.update_yaxes(title=translate(lang, "chart.completeness.x"), range=[0, 105], ticksuffix="%")
-    fig.update_xaxes(type="category", title=translate(lang, "chart.axis.period_short"))
-    return _layout(fig, title or translate(lang, "chart.rates.title"), height)
+    fig.update_yaxes(title=translate(lang, "chart.completeness.x"), range=[-8, 112], ticksuffix="%",
+                     tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_xaxes(title=translate(lang, "chart.axis.period_short"), **_period_ticks(periods, width - 90, 14))
+    return _layout(fig, title or translate(lang, "chart.rates.title"), height, lang=lang, width=width)
 
 
 def sector_status_bars(
@@ -122,7 +174,7 @@ def sector_status_bars(
         tickfont=dict(size=font_size, color="#31333F"),
     )
     fig.update_layout(bargap=0.08, showlegend=False)
-    return _layout(fig, title, height, font_size)
+    return _layout(fig, title, height, font_size, lang)
 
 
 def status_timeline(
@@ -164,4 +216,4 @@ def status_timeline(
         )
     )
     fig.update_xaxes(type="category")
-    return _layout(fig, title, height, font_size)
+    return _layout(fig, title, height, font_size, lang)

@@ -137,6 +137,30 @@ def as_of_text(short: bool = True) -> str:
     return t("common.as_of_long", when=when, version=s["version"])
 
 
+def reflow(key: str, min_width: int | list[int]):
+    """A container whose columns wrap onto more rows rather than get narrower than min_width px
+    (one value, or one per column): on a laptop or at 150% zoom, boxes, cards and charts keep
+    room for their text. Charts inside are laid out for that minimum (their `width` hint)."""
+    widths = min_width if isinstance(min_width, list) else [min_width]
+    block = f'.st-key-{key} > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"]'
+    column = f'{block} > [data-testid="stColumn"]'
+    rules = [f"{block} {{ flex-wrap: wrap; }}"]
+    if len(widths) == 1:
+        rules.append(f"{column} {{ min-width: min(100%, {widths[0]}px) !important; }}")
+    else:
+        rules += [
+            f"{column}:nth-child({i + 1}) {{ min-width: min(100%, {w}px) !important; }}" for i, w in enumerate(widths)
+        ]
+    # A metric's label and value wrap between words rather than end in "…" (a long body name).
+    rules.append(
+        f'.st-key-{key} [data-testid="stMetricValue"] *, .st-key-{key} [data-testid="stMetricLabel"] *, '
+        f'.st-key-{key} [data-testid="stMetricDelta"] * '
+        "{ white-space: normal !important; text-overflow: clip !important; overflow-wrap: normal; }"
+    )
+    st.html("<style>" + "\n".join(rules) + "</style>")  # style only: takes no room on the page
+    return st.container(key=key)
+
+
 def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> None:
     """A plotly figure with its one-sentence summary, the as-of line, and a data-table toggle."""
     from isc import charts
@@ -169,39 +193,50 @@ def chart_number(key: str) -> int:
 
 
 def chart_export(fig, df, key: str, number: int) -> None:
-    """The per-chart "Export" menu: PNG (16 cm at 300 dpi), SVG, PDF, and the data as .xlsx/.csv.
+    """The per-chart "Export" menu: the figure with its caption and source (e-mail) and the figure
+    alone (Word, slides: they carry their own caption), each as PNG (16 cm at 300 dpi), SVG and
+    PDF (a 16 cm wide page); the data as .xlsx/.csv with headings and statuses in words.
 
     Nothing is rendered on a rerun: every button gets a function that Streamlit runs (on its own
     thread) only when that button is clicked, so pages stay fast. The image is made from the very
     `fig` shown above (export.print_figure lays a copy out at a fixed print size, whatever the
-    browser window), with a numbered title, the caption and the source line naming the data
-    version. The closures capture plain values only: no Streamlit call runs inside them."""
+    browser window), in the interface language. The closures capture plain values only: no
+    Streamlit call runs inside them."""
     from isc import charts, export
 
+    language = lang()
     s = q("summary")
-    source = export.source_line(s["as_of"], s["version"])
+    source = export.source_line(s["as_of"], s["version"], language)
     title = (fig.layout.title.text or key).split("<br>")[0]
     item = export.ExportItem(number, title, charts.summary(fig), fig, df)
     stem = f"figure_{number:02d}_{key}"
+    sheet = f"{t('report.label.figure')} {number}"
 
-    def picture(fmt: str):
-        return lambda: export.image(export.print_figure(fig, item, source), fmt)
+    def picture(fmt: str, alone: bool = False):
+        return lambda: export.image(export.print_figure(fig, item, source, alone=alone, lang=language), fmt)
 
-    files = [
-        ("PNG", "png", "image/png", picture("png")),
-        ("SVG", "svg", "image/svg+xml", picture("svg")),
-        ("PDF", "pdf", "application/pdf", picture("pdf")),
-        ("Excel", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         lambda: export.table_xlsx(df, f"Figure {number}", source)),
-        ("CSV", "csv", "text/csv", lambda: export.table_csv(df)),
+    images = [(ext.upper(), ext, mime) for ext, mime in
+              (("png", "image/png"), ("svg", "image/svg+xml"), ("pdf", "application/pdf"))]  # fmt: skip
+    rows = [
+        (t("export.with_caption"), [(label, f"{ext}_{key}", f"{stem}.{ext}", mime, picture(ext))
+                                    for label, ext, mime in images]),
+        (t("export.alone"), [(label, f"{ext}_alone_{key}", f"{stem}_alone.{ext}", mime, picture(ext, True))
+                             for label, ext, mime in images]),
+        (t("export.data"), [
+            ("Excel", f"xlsx_{key}", f"{stem}.xlsx",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda: export.table_xlsx(export.readable(df, language), sheet, source)),
+            ("CSV", f"csv_{key}", f"{stem}.csv", "text/csv", lambda: export.table_csv(export.readable(df, language))),
+        ]),
     ]  # fmt: skip
     with st.popover(t("export.menu"), icon=":material/download:", help=t("export.menu_help", number=number)):
         st.caption(t("export.menu_caption", number=number, title=title, source=source))
-        for row in (files[:3], files[3:]):  # images, then data
+        for heading, buttons in rows:
+            st.caption(heading)
             with st.container(horizontal=True):
-                for label, ext, mime, data in row:
-                    st.download_button(label, data, file_name=f"{stem}.{ext}", mime=mime,
-                                       key=f"export_{ext}_{key}", on_click="ignore", icon=":material/download:")
+                for label, button_key, name, mime, data in buttons:
+                    st.download_button(label, data, file_name=name, mime=mime, key=f"export_{button_key}",
+                                       on_click="ignore", icon=":material/download:")
 
 
 def status_texts(values):

@@ -11,9 +11,10 @@ import zipfile
 
 import streamlit as st
 
-from isc import i18n, pack
+from isc import auth, i18n, pack
 from isc.db import connection
 from isc.periods import today
+from pages import identity as ident
 from pages.common import filters, lang, q, t
 
 f = filters()
@@ -42,7 +43,10 @@ def version_label(v: int | None) -> str:
 
 
 with st.expander(t("export.rebuild"), icon=":material/history:"):
-    sent = st.file_uploader(t("export.manifest_file"), type=["zip", "json"], key="export_manifest")
+    may_restore = ident.current().may(auth.RESTORE_MANIFEST)  # issue 18: admins only
+    if not may_restore:
+        st.info(t("export.restore_refused"), icon=":material/lock:")
+    sent = st.file_uploader(t("export.manifest_file"), type=["zip", "json"], key="export_manifest") if may_restore else None
     if sent is not None:
         try:
             raw = sent.getvalue()

@@ -10,15 +10,39 @@ from pages.common import (
     as_of_text,
     change_text,
     coverage_note,
-    explain_statuses,
     figure,
     filters,
     md,
     q,
+    reasons_view,
+    reflow,
     show_chart,
     status_text,
     t,
 )
+from pages.identity import hide_emails
+
+
+def why_list(themes: dict[str, str], period: str, sector: str | None) -> None:
+    """The "Why?" of the off-track and at-risk themes as a list that wraps in a narrow column: per
+    theme, the indicators and activities that are behind, one line each (no sideways scrolling)."""
+    reasons = q("status_reasons", None, period, themes=tuple(themes))
+    if sector:
+        reasons = reasons[reasons["sector"] == sector]
+    behind = reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])
+    view = reasons_view(reasons)[behind]
+    with st.expander(t("overview.why_these"), icon=":material/help:"):
+        if view.empty:
+            st.write(t("common.why_nothing"))
+        parts = []
+        for code, name in themes.items():
+            mine = view[reasons.loc[behind, "theme"] == code]
+            if mine.empty:
+                continue
+            lines = [f"- {r.status} · {md(r.sector)} · {md(r.label)}: {md(r.detail)}" for r in mine.itertuples()]
+            parts.append(f"**{md(name)}**\n\n" + "\n".join(lines))
+        st.markdown("\n\n".join(parts))
+
 
 f = filters()
 period = f["period"]
@@ -36,7 +60,9 @@ owed_before = q("report_status", prev, **sel)
 missing_now = int((owed_now["computed_status"] == rule.NOT_REPORTED).sum())
 missing_before = int((owed_before["computed_status"] == rule.NOT_REPORTED).sum())
 ts = q("theme_status", period, **sel)
-cols = st.columns(5)
+# Five boxes in a row on a wide screen; fewer per row rather than cut labels on a narrow one.
+with reflow("overview_boxes", 160):
+    cols = st.columns(5)
 # Four boxes count themes by status; the fifth counts reports, like the Completeness page: a theme
 # is "not reported" only when none of its Sectors reported, but every missing report is counted.
 for col, row in zip(cols, counts[counts["status"] != rule.NOT_REPORTED].itertuples(), strict=False):
@@ -61,11 +87,14 @@ incomplete = int(((ts["sectors_reported"] > 0) & (ts["sectors_reported"] < ts["s
 none_in = int((ts["computed_status"] == rule.NOT_REPORTED).sum())
 silent = int(counts["silent"].iloc[0])
 
-left, mid, right = st.columns([1.15, 1.55, 0.9])
+# Three columns at 1920 px; below that the right column moves under the charts, which keep at
+# least the width their text is laid out for (width= in the figures).
+with reflow("overview_main", [380, 470, 300]):
+    left, mid, right = st.columns([1.15, 1.55, 0.9])
 with left:
     tp = q("track_progress", period, **sel)
     show_chart(
-        figure("track_progress", tp, as_of, height=270),
+        figure("track_progress", tp, as_of, height=270, width=380),
         tp,
         "overview_tracks",
         ["track_name", "supervising_body", "status", "count"],
@@ -73,9 +102,9 @@ with left:
     overdue = q("overdue_reports", period, dt.date.today(), 15, **sel)
     st.markdown(t("overview.most_overdue", n=len(overdue), days=15))
     st.dataframe(
-        overdue.sort_values("days_overdue", ascending=False)[
+        hide_emails(overdue.sort_values("days_overdue", ascending=False)[
             ["theme_name", "sector", "days_overdue", "email"]
-        ],
+        ], ["email"]),  # e-mail addresses for signed-in users only (issue 18)
         hide_index=True,
         height=120,
         key="overview_overdue",
@@ -90,7 +119,7 @@ with mid:
     hm = q("theme_sector_matrix", period, **sel)
     sectors = q("sectors")["code"].tolist()
     show_chart(
-        figure("theme_sector_heatmap", hm, as_of, sectors, height=450),
+        figure("theme_sector_heatmap", hm, as_of, sectors, height=450, width=470),
         hm,
         "overview_heatmap",
         ["theme_name", "sector", "computed_status", "self_status"],
@@ -104,12 +133,7 @@ with right, st.container(height=520, border=False):
     lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}{coverage_note(r)}" for r in worst.itertuples()]
     st.markdown(t("overview.off_and_at_risk", n=len(worst)) + "\n\n" + ("\n".join(lines) or t("common.none")))
     if len(worst):
-        explain_statuses(
-            dict(zip(worst["theme"], worst["theme_name"], strict=True)),
-            period,
-            f["sector"],
-            label=t("overview.why_these"),
-        )
+        why_list(dict(zip(worst["theme"], worst["theme_name"], strict=True)), period, f["sector"])
     changes = q("status_changes", period, **sel)
     lines = [
         f"- **{md(r.theme_name)}** ({change_text(r.change, r.silent)}): "

@@ -3,7 +3,7 @@ the themes that cover each, the gaps, and the "area of mutual interest" rule (se
 
 import streamlit as st
 
-from pages.common import as_of_text, column_labels, figure, filters, lang, q, show_chart, t
+from pages.common import as_of_text, column_labels, figure, filters, lang, q, reflow, show_chart, t
 
 f = filters()
 period = f["period"]
@@ -30,16 +30,18 @@ scope = t("resolutions.scope_selected") if (f["track"] or f["theme"]) else t("re
 st.caption(t("resolutions.caption", scope=scope))
 
 counts = cov["coverage"].value_counts()
-c1, c2, c3, c4 = st.columns(4)
+with reflow("resolutions_boxes", 200):
+    c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("resolutions.total"), len(cov))
 c2.metric(t("coverage.reported"), int(counts.get("reported", 0)))
 c3.metric(t("resolutions.covered_no_report"), int(counts.get("no report", 0)))
 c4.metric(t("coverage.no_theme"), int(counts.get("no theme", 0)))
 
-left, right = st.columns([2, 3])
+with reflow("resolutions_main", [400, 460]):
+    left, right = st.columns([2, 3])
 with left:
     show_chart(
-        figure("resolution_coverage", cov, as_of, height=380),
+        figure("resolution_coverage", cov, as_of, height=380, width=400),
         cov,
         "resolutions_coverage",
         ["code", "title", "coverage", "themes", "mutual_interest", "reason"],

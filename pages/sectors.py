@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, md, q, show_chart, status_texts, t
+from pages.common import as_of_text, figure, filters, md, q, reflow, show_chart, status_texts, t
 
 f = filters()
 period = f["period"]
@@ -20,7 +20,9 @@ default = [c for c in default if c in codes] or codes[:2]
 compare = st.multiselect(
     t("sectors.compare"), codes, default=default, key=f"sectors_compare_{f['sector']}", max_selections=4
 )
-for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
+with reflow("sectors_cards", 360):
+    cards = st.columns(max(1, len(compare)))
+for col, code in zip(cards, compare, strict=False):
     row = summary[summary["sector"] == code].iloc[0]
     with col, st.container(border=True):
         st.subheader(f"{code}: {md(row['name'])}")
@@ -41,18 +43,19 @@ for col, code in zip(st.columns(max(1, len(compare))), compare, strict=False):
         )
 
 sel_sectors = compare or codes
-left, right = st.columns(2)
+with reflow("sectors_charts", 460):
+    left, right = st.columns(2)
 with left:
     part = q("sector_participation", period, track=f["track"], theme=f["theme"])
     part = part[part["sector"].isin(sel_sectors)]
-    show_chart(figure("sector_participation", part, as_of, height=420), part, "sectors_participation")
+    show_chart(figure("sector_participation", part, as_of, height=420, width=460), part, "sectors_participation")
 with right:
     mix = q("sector_status_mix", period, track=f["track"], theme=f["theme"])
     mix = mix[mix["sector"].isin(sel_sectors)]
     show_chart(
-        figure("status_mix", mix, as_of, "sector", t("sectors.mix_title"), "report", height=420),
+        figure("status_mix", mix, as_of, "sector", t("sectors.mix_title"), "report", height=420, width=460),
         mix,
         "sectors_mix",
     )
 matrix = q("sector_matrix", period, track=f["track"], theme=f["theme"])
-show_chart(figure("sector_matrix", matrix, as_of, codes, height=460), matrix, "sectors_matrix")
+show_chart(figure("sector_matrix", matrix, as_of, codes, height=460, width=480), matrix, "sectors_matrix")

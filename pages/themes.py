@@ -12,11 +12,13 @@ from pages.common import (
     filters,
     md,
     q,
+    reflow,
     show_chart,
     status_text,
     status_texts,
     t,
 )
+from pages.identity import hide_emails
 
 f = filters()
 period = f["period"]
@@ -29,13 +31,22 @@ if themes.empty:
     st.stop()
 codes = themes["code"].tolist()
 names = dict(zip(themes["code"], themes["name"], strict=True))
-default = codes.index(f["theme"]) if f["theme"] in codes else 0
-theme = st.selectbox(
+# One theme selection: the picker on this page is the sidebar's Theme filter (filter_theme, kept in
+# the URL as ?theme= by dashboard.py), so a link opens the theme it names and every page agrees.
+theme = f["theme"] if f["theme"] in codes else codes[0]
+
+
+def _pick() -> None:
+    st.session_state["filter_theme"] = st.session_state["themes_pick"]
+
+
+st.session_state["themes_pick"] = theme
+st.selectbox(
     t("filter.theme"),
     codes,
-    index=default,
     format_func=lambda c: names.get(c, c),
-    key=f"themes_pick_{f['theme']}_{f['track']}",
+    key="themes_pick",
+    on_change=_pick,
     help=t("themes.pick_help"),
 )
 info = q("theme_detail", theme)
@@ -52,7 +63,8 @@ st.caption(
 
 status = q("report_status", period, theme=theme, sector=sector) if period else None
 ts = q("theme_status", period, theme=theme, sector=sector) if period else None
-c1, c2, c3, c4 = st.columns(4)
+with reflow("themes_boxes", 210):
+    c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("filter.track"), info["track_name"])
 c2.metric(t("themes.supervised_by"), info["body_name"] or info["supervising_body"] or t("themes.web_platform"))
 if ts is not None and not ts.empty:
@@ -71,7 +83,8 @@ if ts is not None and not ts.empty:
         label=t("themes.why", status=status_text(computed).lower()),
     )
 
-left, right = st.columns([1, 1])
+with reflow("themes_status", 440):
+    left, right = st.columns([1, 1])
 with left:
     st.subheader(t("themes.status_per_sector"))
     if status is not None and not status.empty:
@@ -97,10 +110,11 @@ with left:
     hist = q("status_history", theme)
     if sector:
         hist = hist[hist["sector"] == sector]
-    show_chart(figure("status_history", hist, as_of), hist, "themes_history")
+    show_chart(figure("status_history", hist, as_of, width=440), hist, "themes_history")
 with right:
     st.subheader(t("themes.focal_and_resolutions"))
     fp = info["focal_points"]
+    fp = hide_emails(fp, ["email"])  # e-mail addresses for signed-in users only (issue 18)
     st.dataframe(
         fp[fp["sector"] == sector] if sector else fp,
         hide_index=True,
@@ -126,7 +140,7 @@ ind = q("indicator_history", theme)
 if sector:
     ind = ind[ind["sector"] == sector]
 show_chart(
-    figure("indicator_chart", ind, as_of),
+    figure("indicator_chart", ind, as_of, width=480),
     ind,
     "themes_indicators",
     ["period", "sector", "name", "unit", "baseline", "target", "target_date", "actual", "status", "combine"],

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from isc.periods import today
-from pages.common import as_of_text, coverage_note, figure, filters, md, q, show_chart, status_text, t
+from pages.common import as_of_text, coverage_note, figure, filters, md, q, reflow, show_chart, status_text, t
 
 f = filters()
 period = f["period"]
@@ -18,7 +18,10 @@ if f["track"]:
     tracks = tracks[tracks["code"] == f["track"]]
 ts = q("theme_status", period, **sel)
 
-for col, tr in zip(st.columns(max(1, len(tracks))), tracks.itertuples(), strict=False):
+# One card per track, side by side on a wide screen, two per row (or one) rather than break titles.
+with reflow("tracks_cards", 270):
+    cards = st.columns(max(1, len(tracks)))
+for col, tr in zip(cards, tracks.itertuples(), strict=False):
     with col, st.container(border=True):
         mine = ts[ts["track"] == tr.code]
         good = int(mine["computed_status"].isin(["on_track", "completed"]).sum())
@@ -30,10 +33,11 @@ for col, tr in zip(st.columns(max(1, len(tracks))), tracks.itertuples(), strict=
         lines = [f"- {status_text(r.computed_status)} · {md(r.theme_name)}{coverage_note(r)}" for r in mine.itertuples()]
         st.markdown("\n".join(lines) or t("themes.none"))
 
-left, right = st.columns(2)
+with reflow("tracks_charts", 460):
+    left, right = st.columns(2)
 with left:
     tp = q("track_progress", period, **sel)
-    show_chart(figure("track_progress", tp, as_of, height=420), tp, "tracks_mix")
+    show_chart(figure("track_progress", tp, as_of, height=420, width=460), tp, "tracks_mix")
 with right:
     trend = q("track_trend", today=today(), **sel)
-    show_chart(figure("progress_trend", trend, as_of, height=420), trend, "tracks_trend")
+    show_chart(figure("progress_trend", trend, as_of, height=420, width=460), trend, "tracks_trend")

@@ -106,9 +106,12 @@ _V5 = """
 SELECT 1;
 """
 
-# Identity (issue 18): who did what, with the provider's issuer and subject.
+# Identity (issue 18): who did what, with the provider's issuer (`iss`) and subject (`sub`)
+# beside the e-mail in `actor` (NULL for "local" and for events recorded before sign-in). The
+# upload row keeps its columns: its load event (event.upload_id, action 'load') carries them.
 _V6 = """
-SELECT 1;
+ALTER TABLE event ADD COLUMN actor_issuer VARCHAR;
+ALTER TABLE event ADD COLUMN actor_subject VARCHAR;
 """
 
 MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
