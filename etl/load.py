@@ -172,9 +172,14 @@ def load_bytes(
     uploaded_at: dt.datetime | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     expected_live: int | None | object = ANY,
+    issuer: str | None = None,
+    subject: str | None = None,
     validation: Validation | None = None,
 ) -> Outcome:
     """Validate and load one workbook.
+
+    `issuer` and `subject` are the signed-in uploader's `iss` and `sub` at their provider,
+    recorded beside `uploaded_by` on the load event.
 
     `expected_live` is the live upload id (or None) the uploader saw in the preview; when it
     is given and another upload for the same report landed since, nothing is loaded and the
@@ -198,7 +203,8 @@ def load_bytes(
         reasons = ind_status + others
     original = _Original(data, sha, db)
     meta = writes.UploadMeta(sha, display_name, original.name, len(data), uploaded_by,
-                             report.header["template_version"], len(warnings), illustrative, uploaded_at)
+                             report.header["template_version"], len(warnings), illustrative, uploaded_at,
+                             issuer=issuer, subject=subject)
 
     def _apply(c: duckdb.DuckDBPyConnection) -> Outcome:
         same = writes.live_upload_with_sha(c, sha)
@@ -256,6 +262,7 @@ def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None =
     return outcomes
 
 
-def undo(upload_id: int, *, db: str | os.PathLike | None = None, actor: str = "local") -> int:
+def undo(upload_id: int, *, db: str | os.PathLike | None = None, actor: str = "local",
+         issuer: str | None = None, subject: str | None = None) -> int:
     with connection.write(db) as con:
-        return writes.undo_upload(con, upload_id, actor)
+        return writes.undo_upload(con, upload_id, actor, issuer=issuer, subject=subject)

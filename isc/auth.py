@@ -8,7 +8,9 @@ the app_user table):
 - role `focal_point`: may upload for the listed themes and sectors (`*` = all; lists separated
   by spaces, commas or semicolons) and undo their own uploads only;
 - role `secretary`: runs meetings (start, end, attendance, notes, actions) and sends reminders;
-- a signed-in e-mail that is not listed may look but not upload.
+- a signed-in e-mail that is not listed may look but not upload;
+- an account whose provider does not assert a verified e-mail (`email_verified` true) is signed
+  in with no role whatever the reference users say: anyone could claim an unverified address.
 
 Every write asks `Identity.may(action, ...)` (actions below); with sign-in configured, a
 signed-out visitor writes nothing. `actor` is what is recorded as who did it: the e-mail, or
@@ -55,6 +57,7 @@ class Identity:
     sectors: frozenset[str] = field(default_factory=frozenset)
     issuer: str | None = None  # the provider's `iss`
     subject: str | None = None  # the provider's stable `sub`
+    unverified: bool = False  # signed in, but the provider does not vouch for the e-mail: no role
 
     @property
     def actor(self) -> str:
@@ -115,6 +118,8 @@ class Identity:
             return "every theme and sector"
         if not self.signed_in:
             return "nothing until you sign in"
+        if self.unverified:
+            return "nothing: your sign-in provider does not confirm that this e-mail address is yours"
         if self.role != FOCAL_POINT or not self.themes or not self.sectors:
             return "nothing: your e-mail is not listed as a focal point in the reference users"
         themes = "all themes" if "*" in self.themes else "theme(s) " + ", ".join(sorted(self.themes))
@@ -140,22 +145,36 @@ def local() -> Identity:
     return Identity(LOCAL, configured=False, signed_in=False)
 
 
+def _verified(value) -> bool:
+    """The provider's `email_verified` claim: true (some providers send the string "true")."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
 def from_user_info(info: dict, lookup) -> Identity:
-    """Build the identity from st.user's dict. `lookup(email)` returns the app_user row or None.
+    """Build the identity from st.user's dict. `lookup(email)` returns the app_user row or None
+    (matching e-mails case-insensitively).
 
     st.user has an `is_logged_in` key only when sign-in is configured (an [auth] section in
-    secrets.toml); without it the app runs as the local demo.
+    secrets.toml); without it the app runs as the local demo. A role is given only when the
+    provider asserts that the e-mail is verified (`email_verified`); the provider's issuer (`iss`)
+    and subject (`sub`) are kept, to be recorded with every write.
     """
     if "is_logged_in" not in info:
         return local()
     if not info.get("is_logged_in"):
         return Identity("", configured=True, signed_in=False)
+    issuer = str(info.get("iss") or "").strip() or None
+    subject = str(info.get("sub") or "").strip() or None
     email = str(info.get("email") or "").strip()
     if not email:
-        return Identity("(no e-mail)", configured=True, signed_in=True)
+        return Identity("(no e-mail)", configured=True, signed_in=True, issuer=issuer, subject=subject)
+    if not _verified(info.get("email_verified")):
+        return Identity(email, configured=True, signed_in=True, issuer=issuer, subject=subject, unverified=True)
     row = lookup(email)
     if row is None:
-        return Identity(email, configured=True, signed_in=True)
+        return Identity(email, configured=True, signed_in=True, issuer=issuer, subject=subject)
     return Identity(
         email,
         configured=True,
@@ -163,4 +182,6 @@ def from_user_info(info: dict, lookup) -> Identity:
         role=(row.get("role") or "").strip() or None,
         themes=_items(row.get("themes")),
         sectors=_items(row.get("sectors")),
+        issuer=issuer,
+        subject=subject,
     )

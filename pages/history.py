@@ -3,7 +3,12 @@ file byte for byte; undo (itself recorded as an event); and the event log.
 
 Undo takes two clicks: "Undo upload #N" opens a confirmation that names the upload (theme,
 period, Sector, who, when) and the report that becomes live again (or that none will be); only
-its "Yes, undo" button undoes, and only if that is still what would happen."""
+its "Yes, undo" button undoes, and only if that is still what would happen.
+
+Rights (isc.auth.Identity.may): undo (UNDO) and downloading an original (DOWNLOAD_ORIGINAL:
+administrators and the focal points of its theme and Sector); the uploaders' e-mail addresses
+only for those who may see e-mails (SEE_EMAILS). Undo records the actor with their issuer and
+subject at the sign-in provider."""
 
 from __future__ import annotations
 
@@ -56,17 +61,19 @@ def _previous_id(u: dict) -> int | None:
 
 def _undo(upload_id: int, who: auth.Identity, restores: int | None = None) -> None:
     """The confirmed undo. `restores` is the upload the confirmation said would become live
-    again (None: none); when that is no longer so, nothing is undone and the user is told."""
+    again (None: none); when that is no longer so, nothing is undone and the user is told.
+    The rights are checked again for who is signed in now, not when the button was drawn."""
     st.session_state.pop(CONFIRM, None)
+    who = ident.current()
     u = uploads.upload(upload_id)
-    if u is None or u["outcome"] != "live" or not who.may_undo(u["uploaded_by"]):
+    if u is None or u["outcome"] != "live" or not who.may(auth.UNDO, uploaded_by=u["uploaded_by"]):
         st.session_state["history_message"] = ("error", t("history.cannot_undo", id=upload_id, user=who.user))
         return
     if _previous_id(u) != restores:
         st.session_state["history_message"] = ("error", t("history.undo_stale", id=upload_id))
         return
     try:
-        version = load.undo(upload_id, actor=who.user)
+        version = load.undo(upload_id, actor=who.actor, issuer=who.issuer, subject=who.subject)
     except (LookupError, ValueError, connection.DatabaseBusy) as exc:
         st.session_state["history_message"] = ("error", str(exc))
         return
@@ -78,6 +85,10 @@ def _details(upload_id: int, who: auth.Identity) -> None:
     if u is None:
         st.error(t("history.no_such", id=upload_id))
         return
+    emails = ident.may_see_emails(who)
+
+    def by(value) -> str:
+        return md(ident.email_or_hidden(value, allowed=emails))
     st.markdown(
         t(
             "history.details",
@@ -85,23 +96,26 @@ def _details(upload_id: int, who: auth.Identity) -> None:
             report=f"{u['theme']} {u['period']} {u['sector']}",
             file=md(u["file_name"]),
             rows=u["row_count"],
-            by=md(u["uploaded_by"]),
+            by=by(u["uploaded_by"]),
             when=f"{u['uploaded_at']:%Y-%m-%d %H:%M}",
             outcome=_outcome(u["outcome"]),
         )
         + (t("history.by_upload", id=u["live_id"]) if u["outcome"] == "superseded" and u["live_id"] else "")
         + (
-            t("history.undone_by", by=md(u["undone_by"]), when=f"{u['undone_at']:%Y-%m-%d %H:%M}")
+            t("history.undone_by", by=by(u["undone_by"]), when=f"{u['undone_at']:%Y-%m-%d %H:%M}")
             if u["outcome"] == "undone"
             else ""
         )
     )
     path = load.uploads_dir() / u["stored_name"]
-    try:
-        original = path.read_bytes()
-    except OSError:
-        st.error(t("history.missing_file", name=u["stored_name"], folder=path.parent))
-        original = None
+    original = None
+    if not who.may(auth.DOWNLOAD_ORIGINAL, theme=u["theme"], sector=u["sector"]):
+        st.caption(t("history.download_refused", theme=u["theme"], sector=u["sector"]))
+    else:
+        try:
+            original = path.read_bytes()
+        except OSError:
+            st.error(t("history.missing_file", name=u["stored_name"], folder=path.parent))
     if original is not None:
         same = hashlib.sha256(original).hexdigest() == u["sha256"]
         st.download_button(
@@ -118,8 +132,8 @@ def _details(upload_id: int, who: auth.Identity) -> None:
             + (t("history.live_is", id=u["live_id"]) if u["live_id"] else ".")
         )
         return
-    if not who.may_undo(u["uploaded_by"]):
-        st.info(t("history.only_admin", user=md(u["uploaded_by"]), id=u["id"]))
+    if not who.may(auth.UNDO, uploaded_by=u["uploaded_by"]):
+        st.info(t("history.only_admin", user=by(u["uploaded_by"]), id=u["id"]))
         return
     prev = u["previous"]
     if st.session_state.get(CONFIRM) == u["id"]:
@@ -206,10 +220,11 @@ def main() -> None:
     )
     text = f2.text_input(t("history.search"), key="history_search")
     view = h[h["outcome"].isin(chosen)]
+    emails = ident.may_see_emails(who)  # the uploaders' addresses: not searchable when hidden
     if text.strip():
         needle = text.strip().casefold()
         hay = (
-            view[["file_name", "uploaded_by", "theme", "sector", "period", "sha256"]]
+            view[["file_name", *(["uploaded_by"] if emails else []), "theme", "sector", "period", "sha256"]]
             .astype(str)
             .agg(" ".join, axis=1)
         )
@@ -217,6 +232,7 @@ def main() -> None:
     view = view.assign(
         superseded_by=[f"#{int(x)}" if pd.notna(x) else "" for x in view["superseded_by"]],
         outcome=view["outcome"].map(_outcome),
+        uploaded_by=[ident.email_or_hidden(x, allowed=emails) for x in view["uploaded_by"]],
     )
     shown = view[
         [
@@ -266,8 +282,11 @@ def main() -> None:
 
     st.subheader(t("history.events"))
     st.caption(t("history.events_caption"))
+    events = _events(fp)
+    if not emails:
+        events = events.assign(actor=[ident.email_or_hidden(x, allowed=False) for x in events["actor"]])
     st.dataframe(
-        _events(fp), hide_index=True, width="stretch", height=300, key="history_events",
+        events, hide_index=True, width="stretch", height=300, key="history_events",
         column_config={
             "version": t("history.col_version"),
             "upload_id": st.column_config.NumberColumn(t("history.col_upload"), format="#%d"),

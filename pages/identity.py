@@ -1,4 +1,8 @@
-"""Streamlit glue for isc.auth: read st.user, show who is uploading (or that sign-in is off)."""
+"""Streamlit glue for isc.auth: read st.user, show who is uploading (or that sign-in is off).
+
+Also the deployment's view setting (`[isc] require_sign_in_to_view` in .streamlit/secrets.toml:
+with sign-in configured, a signed-out visitor then sees only the sign-in page, see view_gate)
+and who may see e-mail addresses (may_see_emails, hide_emails)."""
 
 from __future__ import annotations
 
@@ -23,12 +27,65 @@ def current() -> auth.Identity:
     return auth.from_user_info(_user_info(), uploads.app_user)
 
 
+def may_see_emails(identity: auth.Identity | None = None) -> bool:
+    """Whether e-mail addresses (focal points, uploaders, reviewers) may be shown: to signed-in
+    users, and to everyone when sign-in is not configured (auth.SEE_EMAILS)."""
+    return (identity or current()).may(auth.SEE_EMAILS)
+
+
+def hide_emails(frame, columns, identity: auth.Identity | None = None):
+    """`frame` without the e-mail `columns` for someone who may not see e-mail addresses."""
+    if may_see_emails(identity):
+        return frame
+    return frame.drop(columns=[c for c in columns if c in frame.columns])
+
+
+def email_or_hidden(value, identity: auth.Identity | None = None, allowed: bool | None = None) -> str:
+    """An e-mail address as it may be shown: itself, or a note that it is hidden ("local" and
+    other names that are not addresses are shown as they are)."""
+    text = "" if value is None else str(value)
+    if "@" not in text:
+        return text
+    if allowed is None:
+        allowed = may_see_emails(identity)
+    return text if allowed else t("identity.email_hidden")
+
+
+def require_sign_in_to_view() -> bool:
+    """The deployment's view setting: `[isc] require_sign_in_to_view = true` in secrets.toml
+    (default false: anyone who reaches the app may look)."""
+    try:
+        value = st.secrets.get("isc", {}).get("require_sign_in_to_view", False)
+    except Exception:  # noqa: BLE001 - no secrets file at all: the default
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def view_gate() -> None:
+    """With the view setting on and sign-in configured, a signed-out visitor sees only a sign-in
+    page: nothing else of the app runs (call before the page runs)."""
+    if not require_sign_in_to_view():
+        return
+    identity = current()
+    if not identity.configured or identity.signed_in:
+        return
+    st.title(t("identity.view_title"))
+    st.info(t("identity.view_requires_sign_in"), icon=":material/lock:")
+    st.button(t("identity.sign_in"), on_click=st.login, key="identity_view_login", type="primary",
+              icon=":material/login:")
+    st.stop()
+
+
 def scope_text(identity: auth.Identity) -> str:
     """auth.Identity.scope() in the selected language: what this person may upload."""
     if identity.is_admin:
         return t("identity.scope_all")
     if not identity.signed_in:
         return t("identity.scope_signed_out")
+    if identity.unverified:
+        return t("identity.scope_unverified")
     if identity.role != auth.FOCAL_POINT or not identity.themes or not identity.sectors:
         return t("identity.scope_not_listed")
     themes = (
@@ -61,8 +118,16 @@ def banner(identity: auth.Identity) -> None:
         st.button(t("identity.sign_in"), on_click=st.login, key="identity_login")
         return
     col1, col2 = st.columns([5, 1])
-    col1.info(
-        t("identity.signed_in", user=md(identity.user), scope=md(scope_text(identity))),
-        icon=":material/account_circle:",
-    )
+    if identity.unverified:
+        col1.warning(unverified_text(identity), icon=":material/gpp_maybe:")
+    else:
+        col1.info(
+            t("identity.signed_in", user=md(identity.user), scope=md(scope_text(identity))),
+            icon=":material/account_circle:",
+        )
     col2.button(t("identity.sign_out"), on_click=st.logout, key="identity_logout")
+
+
+def unverified_text(identity: auth.Identity) -> str:
+    """Why a signed-in account has no role: its provider does not vouch for the e-mail."""
+    return t("identity.unverified", user=md(identity.user))

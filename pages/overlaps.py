@@ -1,11 +1,15 @@
-"""Overlaps between Sectors (similar activities) and joint work (one activity, several Sectors)."""
+"""Overlaps between Sectors (similar activities) and joint work (one activity, several Sectors).
+
+Recording a verdict is a write: it asks pages.identity.current().may(REVIEW_OVERLAP) (admins, the
+secretariat and focal points) and records the actor; anyone else sees the page read-only."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from isc import overlaps
+from isc import auth, overlaps
 from isc.db import connection, coordination, queries
+from pages import identity as ident
 from pages.common import as_of_caption, column_labels, filters, md, t
 
 
@@ -19,15 +23,34 @@ def _periods(fingerprint: tuple):
     return queries.live_periods()
 
 
-def _user() -> str:
-    try:
-        return st.user.get("email") or "local"
-    except Exception:  # noqa: BLE001 - no auth configured
-        return "local"
+def _record(key_a: str, key_b: str, verdict: str, score: float, period: str) -> bool:
+    """Record a verdict for who is signed in now; False (and nothing written) without the right."""
+    who = ident.current()
+    if not who.may(auth.REVIEW_OVERLAP):
+        return False
+    coordination.record_review(key_a, key_b, verdict, who.actor, score, period)
+    return True
+
+
+def _read_only_notice(who: auth.Identity) -> None:
+    """Why this visitor may look at the pairs but not record verdicts."""
+    if not who.signed_in:
+        st.info(t("overlaps.read_only_signed_out"), icon=":material/lock:")
+        st.button(t("identity.sign_in"), on_click=st.login, key="overlaps_login")
+    elif who.unverified:
+        st.warning(ident.unverified_text(who), icon=":material/gpp_maybe:")
+    else:
+        st.info(t("overlaps.read_only", user=md(who.user)), icon=":material/lock:")
 
 
 st.title(t("overlaps.title"))
 st.caption(t("overlaps.caption") + " " + as_of_caption())
+who = ident.current()
+may_review = who.may(auth.REVIEW_OVERLAP)
+if not may_review:
+    _read_only_notice(who)
+if st.session_state.pop("overlaps_refused", False):
+    st.error(t("overlaps.not_recorded"), icon=":material/block:")
 fp = connection.fingerprint()
 periods = _periods(fp)
 if not periods:
@@ -102,6 +125,8 @@ for i, p in enumerate(flagged.head(25).itertuples(index=False)):
         _activity(a, p, "a")
         _activity(b, p, "b")
         c.metric(t("overlaps.similarity"), f"{p.score:.2f}")
+        if not may_review:
+            continue
         verdict = c.selectbox(
             t("overlaps.verdict"),
             list(coordination.VERDICTS),
@@ -112,8 +137,10 @@ for i, p in enumerate(flagged.head(25).itertuples(index=False)):
             label_visibility="collapsed",
         )
         if c.button(t("overlaps.record"), key=f"record_{p.key_a}_{p.key_b}", disabled=verdict is None, width="stretch"):
-            coordination.record_review(p.key_a, p.key_b, verdict, _user(), p.score, period)
-            st.toast(t("overlaps.recorded", verdict=verdicts.get(verdict, verdict)))
+            if _record(p.key_a, p.key_b, verdict, p.score, period):
+                st.toast(t("overlaps.recorded", verdict=verdicts.get(verdict, verdict)))
+            else:
+                st.session_state["overlaps_refused"] = True
             st.rerun()
 if len(flagged) > 25:
     st.caption(t("overlaps.showing", n=len(flagged)))
@@ -130,6 +157,7 @@ else:
 with st.expander(t("overlaps.reviewed_pairs", n=len(reviews))):
     if not reviews.empty:
         reviews = reviews.assign(verdict=reviews["verdict"].map(lambda v: verdicts.get(v, v)))
+    reviews = ident.hide_emails(reviews, ["reviewer"], who)
     st.dataframe(
         reviews, hide_index=True, width="stretch", key="reviews_table", column_config=column_labels(reviews.columns)
     )

@@ -87,7 +87,7 @@ def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Ch
             checked.annotated = None
     if result.ok:
         theme, period, sector = result.report.key
-        checked.refusal = who.refusal(theme, sector)
+        checked.refusal = None if who.may(auth.UPLOAD, theme=theme, sector=sector) else who.refusal(theme, sector)
         if checked.refusal is None:
             checked.live, checked.previous = uploads.live_and_previous(theme, period, sector)
             checked.preview = preview.compare(
@@ -390,8 +390,14 @@ def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
     """The Load button: the one write, through the same etl.load.load_bytes as the CLI."""
     if c.refusal or not c.validation.ok:  # the button is not shown then; never load anyway
         return
+    who = ident.current()  # the rights of who is signed in now, not when the button was drawn
+    theme, _, sector = c.validation.report.key
+    if not who.may(auth.UPLOAD, theme=theme, sector=sector):
+        c.refusal = who.refusal(theme, sector) or theme  # shown as a refusal on the rerun
+        return
     try:
-        outcome = load.load_bytes(c.data, c.name, uploaded_by=who.user, ref=ref, expected_live=c.live_id)
+        outcome = load.load_bytes(c.data, c.name, uploaded_by=who.actor, ref=ref, expected_live=c.live_id,
+                                  issuer=who.issuer, subject=who.subject)
     except connection.DatabaseBusy:
         outcome = load.Outcome(
             c.name,

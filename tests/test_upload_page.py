@@ -285,7 +285,7 @@ def test_the_same_file_again_has_nothing_to_load(demo_db):
 
 
 def test_signed_in_focal_point_is_refused_other_sectors_and_recorded_by_email(demo_db):
-    user = {"is_logged_in": True, "email": "fp.climate@example.org", "name": "Climate FP"}
+    user = {"is_logged_in": True, "email_verified": True, "email": "fp.climate@example.org", "name": "Climate FP"}
     at = app(user=user)
     assert any("Signed in as **fp.climate@example.org**" in i for i in texts(at.info))
     assert not any("Sign-in is not configured" in w for w in texts(at.warning))
@@ -310,7 +310,7 @@ def test_signed_in_focal_point_is_refused_other_sectors_and_recorded_by_email(de
 
 
 def test_focal_point_may_undo_only_their_own_uploads(demo_db):
-    user = {"is_logged_in": True, "email": "fp.climate@example.org"}
+    user = {"is_logged_in": True, "email_verified": True, "email": "fp.climate@example.org"}
     at = app("pages/history.py", user=user)
     newest = uploads.history().iloc[0]
     assert newest["uploaded_by"] == "demo" and newest["outcome"] == "live"
@@ -319,7 +319,7 @@ def test_focal_point_may_undo_only_their_own_uploads(demo_db):
         for i in texts(at.info)
     )
     assert not [b for b in at.button if b.label.startswith("Undo")]
-    admin = app("pages/history.py", user={"is_logged_in": True, "email": "admin@example.org"})
+    admin = app("pages/history.py", user={"is_logged_in": True, "email_verified": True, "email": "admin@example.org"})
     assert [b.label for b in admin.button if b.label.startswith("Undo")] == [f"Undo upload #{newest['id']}"]
 
 
@@ -331,7 +331,7 @@ def test_signed_out_user_sees_sign_in_and_no_uploader(demo_db):
 
 
 def test_unknown_signed_in_user_may_not_upload(demo_db):
-    at = app(user={"is_logged_in": True, "email": "stranger@example.org"})
+    at = app(user={"is_logged_in": True, "email_verified": True, "email": "stranger@example.org"})
     assert len(at.file_uploader) == 0
     assert any("not listed as a focal point" in i for i in texts(at.info))
 
@@ -772,7 +772,7 @@ def test_a_confirmation_that_no_longer_holds_undoes_nothing(demo_db):
 
 def test_a_focal_point_gets_no_undo_question_for_someone_elses_upload(demo_db):
     """The permission check stays: the confirmation is only offered with the right to undo."""
-    user = {"is_logged_in": True, "email": "fp.climate@example.org"}
+    user = {"is_logged_in": True, "email_verified": True, "email": "fp.climate@example.org"}
     live = uploads.live_report(THEME, PERIOD, SECTOR)
     at = history_at(live.upload_id, user=user)
     assert not [b for b in at.button if "undo" in b.label.lower()]

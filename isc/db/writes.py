@@ -84,9 +84,15 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
 
 
-def _next_event(con, action: str, upload_id: int, actor: str, detail: str, at: dt.datetime) -> int:
+def _next_event(con, action: str, upload_id: int, actor: str, detail: str, at: dt.datetime,
+                issuer: str | None = None, subject: str | None = None) -> int:
+    """Record one event; `issuer` and `subject` are the signed-in actor's `iss` and `sub`."""
     seq = data_version(con) + 1
-    con.execute("INSERT INTO event VALUES (?, ?, ?, ?, ?, ?)", [seq, at, action, upload_id, actor, detail])
+    con.execute(
+        "INSERT INTO event (seq, happened_at, action, upload_id, actor, detail, actor_issuer, actor_subject) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, action, upload_id, actor, detail, issuer, subject],
+    )
     return seq
 
 
@@ -119,6 +125,8 @@ class UploadMeta:
     warning_count: int
     illustrative: bool = False
     uploaded_at: dt.datetime | None = None
+    issuer: str | None = None  # the uploader's identity provider (`iss`), recorded on the load event
+    subject: str | None = None  # and their subject there (`sub`)
 
 
 def _frame(rows: list[dict], columns: list[str], upload_id: int) -> pd.DataFrame:
@@ -134,7 +142,7 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
     upload_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM upload").fetchone()[0]
     h = report.header
     detail = f"{h['theme']} {h['period']} {h['sector']} from {meta.file_name}"
-    seq = _next_event(con, "load", upload_id, meta.uploaded_by, detail, at)
+    seq = _next_event(con, "load", upload_id, meta.uploaded_by, detail, at, meta.issuer, meta.subject)
     con.execute(
         "INSERT INTO upload VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
         [upload_id, seq, meta.sha256, meta.file_name, meta.stored_name, meta.size_bytes,
@@ -230,15 +238,17 @@ def _missing(v) -> bool:
     return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
 
 
-def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str) -> int:
-    """Mark an upload undone; the one it superseded (if any) is live again. Returns the version."""
+def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str, *, issuer: str | None = None,
+                subject: str | None = None) -> int:
+    """Mark an upload undone; the one it superseded (if any) is live again. Returns the version.
+    `issuer` and `subject` identify the actor at their sign-in provider (recorded on the event)."""
     row = con.execute("SELECT undone_seq FROM upload WHERE id = ?", [upload_id]).fetchone()
     if row is None:
         raise LookupError(f"no upload #{upload_id}")
     if row[0] is not None:
         raise ValueError(f"upload #{upload_id} was already undone")
     at = dt.datetime.now().replace(microsecond=0)
-    seq = _next_event(con, "undo", upload_id, actor, f"undo of upload #{upload_id}", at)
+    seq = _next_event(con, "undo", upload_id, actor, f"undo of upload #{upload_id}", at, issuer, subject)
     con.execute("UPDATE upload SET undone_seq = ?, undone_by = ?, undone_at = ? WHERE id = ?",
                 [seq, actor, at, upload_id])
     return seq
