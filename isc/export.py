@@ -213,7 +213,7 @@ def _left_margin(fig: go.Figure) -> int:
 
 
 def _wrap(text: str, width: int) -> str:
-    words, lines, line = text.split(), [], ""
+    words, lines, line = [w for w in text.split(" ") if w], [], ""  # not at no-break spaces
     for w in words:
         if len(line) + len(w) + 1 > width and line:
             lines.append(line)

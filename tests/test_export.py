@@ -1,9 +1,11 @@
-"""Exports open and contain what was asked: sizes, pictures, captions, slides, safe cells."""
+"""Exports open and contain what was asked: sizes (PNG 16 cm at 300 dpi, PDF page 16 cm wide),
+the figure alone or captioned, Word captions, 16:9 slides, readable and safe data files."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -16,6 +18,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from isc import export
+from tests.test_report_draft import check_docx
 
 INJECTION = ['=HYPERLINK("http://x","a")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
 
@@ -37,7 +40,7 @@ def _items(n: int) -> list[export.ExportItem]:
 def rendered():
     items = _items(3)
     source = export.source_line(None, 7)
-    return items, source, export.render(items, source)
+    return items, source, export.render(items, source, formats=("png", "svg"), captioned=("svg",))
 
 
 def test_png_is_16_cm_at_300_dpi(rendered):
@@ -50,12 +53,45 @@ def test_png_is_16_cm_at_300_dpi(rendered):
 
 def test_svg_parses_and_carries_title_caption_and_source(rendered):
     _, _, images = rendered
-    root = ET.fromstring(images[2]["svg"])
+    root = ET.fromstring(images[2]["captioned.svg"])
     assert root.tag.endswith("svg")
     text = "".join(root.itertext())
     assert "Figure 2. Chart 2" in text
     assert "Caption of chart 2." in text
     assert "data version 7" in text
+
+
+def test_figure_alone_has_no_title_caption_or_source(rendered):
+    _, _, images = rendered
+    text = "".join(ET.fromstring(images[2]["svg"]).itertext())
+    assert "Figure 2" not in text and "Caption of chart 2" not in text and "data version" not in text
+    assert "ITU-R" in text  # the plot is there
+
+
+def test_pdf_page_is_16_cm_wide(rendered, tmp_path):
+    items, source, _ = rendered
+    pdf = export.image(export.print_figure(items[0].figure, items[0], source), "pdf")
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert float(box[1]) / 72 * 2.54 == pytest.approx(16.0, abs=0.005)
+    if shutil.which("pdfinfo"):
+        (tmp_path / "f.pdf").write_bytes(pdf)
+        info = subprocess.run(["pdfinfo", str(tmp_path / "f.pdf")], capture_output=True, text=True, check=True)
+        size = next(line for line in info.stdout.splitlines() if line.startswith("Page size"))
+        width_pt = float(size.split(":")[1].split("x")[0])
+        assert width_pt / 72 * 2.54 == pytest.approx(16.0, abs=0.005), size
+        assert re.search(r"^Pages:\s+1$", info.stdout, re.M) and "Syntax Error" not in info.stderr
+
+
+def test_french_figure_has_french_label_source_and_decimal_comma():
+    item = export.ExportItem(1, "Avancement", "Part 45.5% des thèmes.", go.Figure(go.Bar(x=[1.5], y=["a"])),
+                             pd.DataFrame())
+    source = export.source_line(None, 3, "fr")
+    assert source.startswith("Source : ") and "version des données 3" in source
+    fig = export.print_figure(item.figure, item, source, lang="fr")
+    assert fig.layout.separators == ",\u202f"
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "45,5\u202f%" in texts and "version des données 3" in texts
+    assert fig.layout.title.text == "Figure 1. Avancement"
 
 
 def test_print_figure_has_fixed_size_whatever_the_screen_figure(rendered):
@@ -72,6 +108,7 @@ def test_docx_has_one_picture_and_caption_per_figure(rendered):
     data = export.council_docx(
         items, images, "ISC report", ["2 themes on track"], source, [("Themes by status", items[0].data)]
     )
+    check_docx(data)  # A4, SEQ captions kept with their pictures, table widths
     doc = Document(io.BytesIO(data))
     assert len(doc.inline_shapes) == 3
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
@@ -84,19 +121,47 @@ def test_pptx_has_one_chart_per_slide(rendered):
     from pptx import Presentation
 
     items, source, images = rendered
-    prs = Presentation(io.BytesIO(export.council_pptx(items, images, "ISC-TF", source)))
+    prs = Presentation(io.BytesIO(export.council_pptx(items, images, "ISC-TF", source, "subtitle")))
+    assert prs.slide_width / prs.slide_height == pytest.approx(16 / 9, abs=0.01)
+    cover = list(prs.slides)[0]
+    assert cover.shapes.title.text == "ISC-TF" and cover.shapes.title.width > 0.8 * prs.slide_width
     slides = list(prs.slides)[1:]  # after the cover
     assert len(slides) == 3
     for n, slide in enumerate(slides, start=1):
         pictures = [s for s in slide.shapes if s.shape_type == 13]
         assert len(pictures) == 1
+        assert pictures[0].left >= 0 and pictures[0].left + pictures[0].width <= prs.slide_width
         assert slide.shapes.title.text.startswith(f"Figure {n}.")
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame and s != slide.shapes.title]
+        assert source in texts  # the source line is the footer, once
+        assert slide.notes_slide.notes_text_frame.text == f"Caption of chart {n}."
 
 
 def test_zip_holds_png_svg_and_csv_per_figure(rendered):
     items, _, images = rendered
     names = set(zipfile.ZipFile(io.BytesIO(export.figures_zip(items, images))).namelist())
-    assert names == {f"figure_0{i}.{ext}" for i in (1, 2, 3) for ext in ("png", "svg", "csv")}
+    assert names == {f"figure_0{i}{ext}" for i in (1, 2, 3) for ext in (".png", ".svg", "_captioned.svg", ".csv")}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_data_files_have_headings_status_words_codes_and_plain_dates(lang):
+    df = pd.DataFrame({
+        "track": ["strategic"], "track_name": ["Strategic leadership"], "computed_status": ["on_track"],
+        "due_date": pd.to_datetime(["2026-10-15"]), "uploaded_at": pd.to_datetime(["2026-10-02 14:05:09"]),
+        "mutual_interest": [True], "themes": [3],
+    })  # fmt: skip
+    out = export.readable(df, lang)
+    rows = list(csv.reader(io.StringIO(export.table_csv(out).decode("utf-8-sig"), newline="")))
+    if lang == "en":
+        assert rows[0] == ["track (code)", "track", "computed status", "computed status (code)", "due date",
+                           "uploaded at", "mutual interest", "themes"]
+        assert rows[1] == ["strategic", "Strategic leadership", "On track", "on_track", "2026-10-15",
+                           "2026-10-02 14:05", "yes", "3"]
+    else:
+        assert rows[0][2:4] == ["statut calculé", "statut calculé (code)"] and rows[0][4] == "échéance"
+        assert rows[1][2:4] == ["En bonne voie", "on_track"] and rows[1][6] == "oui"
+    ws = load_workbook(io.BytesIO(export.table_xlsx(out))).active
+    assert ws["E2"].is_date and ws["E2"].value.hour == 0 and ws["C2"].value in ("On track", "En bonne voie")
 
 
 @pytest.mark.parametrize("payload", INJECTION)
