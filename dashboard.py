@@ -125,6 +125,7 @@ pages = {
     ],
     t("nav.coordinate"): [
         st.Page("pages/meeting.py", title=t("nav.meeting"), icon=":material/groups:"),
+        st.Page("pages/actions.py", title=t("nav.actions"), icon=":material/checklist:"),
         st.Page("pages/completeness.py", title=t("nav.completeness"), icon=":material/fact_check:"),
         st.Page("pages/overlaps.py", title=t("nav.overlaps"), icon=":material/join_inner:"),
     ],

@@ -1,23 +1,38 @@
-"""The agenda of a coordination meeting, built from the data (pure pandas, no database).
+"""The agenda of a coordination meeting and the state of its actions (pure pandas, no database).
 
-Themes off track, or whose computed status changed since the last meeting of the same body,
-come first (worst first); then every other theme, by track and name. "Since the last meeting"
-compares the theme's status at this meeting's frozen data version with its status at the
-previous meeting's frozen data version (each for the period that meeting discussed).
+The agenda has two groups. "Attention first" holds every theme whose computed status comes
+before on track in the status vocabulary's attention order (isc.status.ATTENTION: off track,
+at risk, not reported) and every theme whose computed status changed since the last meeting of
+the same body. Inside it the order is: off track, at risk, not reported, then the themes that
+are there only because they changed (now on track or completed), each by track and name.
+Then every other theme, by track and name. "Since the last meeting" compares the theme's status
+at this meeting's frozen data version with its status at the previous meeting's frozen data
+version (each for the period that meeting discussed).
+
+An action is open, done or dropped (isc.db.coordination.ACTION_STATUSES); an open action whose
+due date has passed is overdue (register_state).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 
 from isc import status as rule
 
+OPEN, DONE, DROPPED, OVERDUE = "open", "done", "dropped", "overdue"
+# The register's states, in the order it lists them: what needs chasing first.
+STATES = (OVERDUE, OPEN, DONE, DROPPED)
+# Statuses that put a theme in the "attention first" group on their own.
+ATTENTION_FIRST = tuple(s for s in rule.ATTENTION if rule.attention_rank(s) < rule.attention_rank(rule.ON_TRACK))
+
 
 def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """Order the themes of `current` (theme_status rows) for discussion.
 
-    Adds: previous_status (None without a previous meeting), changed, priority (0 = discuss first)
-    and why_first (a short reason shown on the agenda).
+    Adds: previous_status (None without a previous meeting), changed, priority (0 = discuss first),
+    severity, and why_first (a short reason in English; the page says it in the interface language).
     """
     df = current.copy()
     if previous is not None and not previous.empty:
@@ -26,16 +41,16 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     else:
         df["previous_status"] = None
     df["changed"] = df["previous_status"].notna() & (df["previous_status"] != df["computed_status"])
-    off = df["computed_status"] == rule.OFF_TRACK
+    attention = df["computed_status"].isin(ATTENTION_FIRST)
     df["priority"] = 1
-    df.loc[off | df["changed"], "priority"] = 0
+    df.loc[attention | df["changed"], "priority"] = 0
     # Higher = discuss sooner: the reverse of the status vocabulary's attention order.
     df["severity"] = len(rule.ATTENTION) - df["computed_status"].map(rule.attention_rank)
 
     def why(r) -> str:
         parts = []
-        if r["computed_status"] == rule.OFF_TRACK:
-            parts.append("off track")
+        if r["computed_status"] in ATTENTION_FIRST:
+            parts.append(rule.LABELS[r["computed_status"]].lower())
         if r["changed"]:
             parts.append(f"changed since the last meeting (was {rule.LABELS.get(r['previous_status'], '?')})")
         return "; ".join(parts)
@@ -45,6 +60,27 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     asc = [True, False, True, True]
     if "track_position" not in df.columns:
         sort, asc = ["priority", "severity", "theme_name"], [True, False, True]
-    # Priority themes: worst first. The rest: by track, then name (severity ignored).
+    # Attention first: off track, at risk, not reported, then changed (on track, completed: one
+    # rank, by track). The rest: by track, then name (severity ignored).
+    df.loc[(df["priority"] == 0) & ~attention, "severity"] = 0
     df.loc[df["priority"] == 1, "severity"] = 0
     return df.sort_values(sort, ascending=asc, kind="stable").reset_index(drop=True)
+
+
+def register_state(status: str, due_date, today: dt.date) -> str:
+    """open / done / dropped, or overdue: open with its due date passed (the due day itself is not)."""
+    if status != OPEN:
+        return status
+    if due_date is not None and not pd.isna(due_date) and pd.Timestamp(due_date).date() < today:
+        return OVERDUE
+    return OPEN
+
+
+def register(actions: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """The action register: each action with its state, overdue and open first, then by due date."""
+    df = actions.copy()
+    df["state"] = [register_state(s, d, today) for s, d in zip(df["status"], df["due_date"], strict=True)]
+    df["_rank"] = df["state"].map(STATES.index)
+    df["_due"] = pd.to_datetime(df["due_date"])
+    df = df.sort_values(["_rank", "_due", "id"], na_position="last", kind="stable")
+    return df.drop(columns=["_rank", "_due"]).reset_index(drop=True)

@@ -1,16 +1,24 @@
-"""Reporting completeness and timeliness (like DHIS2 reporting rates), with the reminder list."""
+"""Reporting completeness and timeliness (like DHIS2 reporting rates), with the reminder list and
+reminder e-mails to the focal points who owe reports (isc.reminders): sent through the SMTP server
+of .streamlit/secrets.toml ([smtp]) or downloaded as .eml files; each is recorded (to whom, when,
+by whom). Preparing and sending them needs Identity.may(auth.REMIND) (admin or secretary)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
+from urllib.parse import urlsplit
 
+import pandas as pd
 import streamlit as st
 
+from isc import auth, reminders
 from isc import completeness as comp
 from isc import coordination_charts as charts
 from isc.db import connection, coordination, queries
 from isc.periods import Period, default_period, today
-from pages.common import as_of_caption, column_labels, filters, lang, localise, show_chart, t
+from pages import identity
+from pages.common import as_of_caption, column_labels, filters, lang, localise, reflow, show_chart, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -64,7 +72,8 @@ for col, s in zip(cols, comp.ORDER, strict=True):
     elif s == comp.NOT_DUE:
         col.caption(t("completeness.not_counted"))
 
-left, right = st.columns(2)
+with reflow("completeness_charts", 440):  # side by side, or one under the other when narrow
+    left, right = st.columns(2)
 sector_rates = comp.rates(this, "sector")
 with left:
     show_chart(
@@ -120,6 +129,125 @@ else:
         mime="text/csv",
         key="overdue_csv",
     )
+
+
+
+def smtp_config() -> reminders.SmtpConfig | None:
+    """The [smtp] section of .streamlit/secrets.toml, or None (no secrets, or no host)."""
+    try:
+        section = st.secrets.get("smtp")
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        section = None
+    return reminders.SmtpConfig.from_mapping(dict(section) if section else None)
+
+
+def app_url() -> str:
+    """The dashboard's address as the browser sees it (for the links in the reminders)."""
+    try:
+        parts = urlsplit(st.context.url or "")
+    except Exception:  # noqa: BLE001 - no browser context (tests)
+        return reminders.DEFAULT_APP_URL
+    if not parts.scheme or not parts.netloc:
+        return reminders.DEFAULT_APP_URL
+    path = parts.path.rstrip("/")
+    path = path.rsplit("/", 1)[0] if path.endswith("/completeness") else path
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _record(batch: list[reminders.Reminder], how: str, actor: str, period: str) -> None:
+    for r in batch:
+        coordination.record_reminder(
+            r.recipient, period, r.report_keys, str(r.message["Subject"]), how, sent_by=actor
+        )
+
+
+def reminder_section(table, period: str) -> None:
+    """Reminder e-mails for the reports owed this quarter: one per focal point address."""
+    who = identity.current()
+    st.subheader(t("reminders.title", period=period))
+    this = table[table["period"] == period]
+    not_due = int((this["status"] == comp.NOT_DUE).sum())
+    include = bool(not_due) and st.checkbox(
+        t("reminders.include_not_due", n=not_due), key="reminders_not_due", value=False
+    )
+    rows = reminders.owed(table, period, include)
+    cfg = smtp_config()
+    batch = reminders.build(
+        rows, period, lang(), (cfg.app_url if cfg else None) or app_url(),
+        cfg.sender if cfg else reminders.DEFAULT_SENDER,
+    )  # fmt: skip
+    if not batch:
+        st.success(t("reminders.none", period=period))
+    else:
+        st.markdown(t("reminders.ready", n=len(batch), reports=len(rows)))
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("reminders.col_to"): [r.recipient for r in batch],
+                    t("reminders.col_name"): [r.name for r in batch],
+                    t("reminders.col_reports"): [
+                        ", ".join(f"{x.theme} ({x.sector})" for x in r.reports.itertuples(index=False)) for r in batch
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="reminders_table",
+        )
+        with st.expander(t("reminders.preview", to=batch[0].recipient)):
+            st.text(f"{t('reminders.subject_label')} {batch[0].message['Subject']}\n\n{batch[0].message.get_content()}")
+        if not who.may(auth.REMIND):
+            st.info(t("reminders.read_only"), icon=":material/visibility:")
+        else:
+            with st.container(horizontal=True):
+                if cfg is not None and st.button(
+                    t("reminders.send", n=len(batch)), type="primary", key="reminders_send", icon=":material/send:"
+                ):
+                    try:
+                        results = reminders.send(batch, cfg)
+                    except (OSError, smtplib.SMTPException) as exc:
+                        st.error(t("reminders.smtp_failed", host=cfg.host, error=str(exc)))
+                    else:
+                        sent = [r for r, error in results if error is None]
+                        _record(sent, "smtp", who.actor, period)
+                        for r, error in results:
+                            if error is not None:
+                                st.error(t("reminders.refused", to=r.recipient, error=error))
+                        if sent:
+                            st.success(t("reminders.sent", n=len(sent), host=cfg.host))
+                st.download_button(
+                    t("reminders.download", n=len(batch)),
+                    reminders.eml_zip(batch),
+                    file_name=f"reminders_{period}.zip",
+                    mime="application/zip",
+                    key="reminders_eml",
+                    icon=":material/mail:",
+                    on_click=_record,
+                    args=(batch, "eml", who.actor, period),
+                )
+            if cfg is None:
+                st.caption(t("reminders.no_smtp"))
+    log = coordination.reminders(period)
+    if not log.empty:
+        st.markdown(t("reminders.log_title", period=period))
+        how = {"smtp": t("reminders.how_smtp"), "eml": t("reminders.how_eml")}
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("reminders.col_when"): [f"{pd.Timestamp(v):%Y-%m-%d %H:%M}" for v in log["sent_at"]],
+                    t("reminders.col_to"): log["recipient"],
+                    t("reminders.col_reports"): log["reports"].str.replace(" ", ", "),
+                    t("reminders.col_how"): log["how"].map(lambda h: how.get(h, h)),
+                    t("reminders.col_by"): log["sent_by"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="reminders_log",
+        )
+
+
+reminder_section(table, period)
 
 with st.expander(t("completeness.all_expected", period=period)):
     show = this[

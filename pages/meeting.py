@@ -2,8 +2,18 @@
 
 Starting a meeting records it and freezes the data version: every figure on this page comes from
 queries run with version=frozen_version, so numbers do not move while people discuss them. The
-agenda puts themes off track or changed since the last meeting first. Notes and actions are
-saved with the meeting; the previous meeting's actions are listed with their (editable) status.
+agenda puts the attention-first themes first (isc.meeting: off track, at risk, not reported,
+changed since the last meeting). The first step records who is present and takes up the open
+actions of earlier meetings of the same body; each theme step shows its status, figures, the
+whole "Why" list (in a scrolling box), note and decision fields, an action form and the theme's
+open actions. Ending a meeting records who ended it and when; the meeting then opens read-only,
+with its minutes (Word and PDF, isc.minutes) to download.
+
+Keys: Previous and Next have the keyboard shortcuts Left and Right (Streamlit's button
+`shortcut`), which do nothing while the cursor is in a text field.
+
+Rights: with sign-in configured, writing (start, attendance, notes, actions, action status, end)
+needs Identity.may(auth.MEETING) (admin or secretary); everyone else sees the meeting read-only.
 """
 
 from __future__ import annotations
@@ -13,16 +23,21 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from isc import auth, minutes, reason_text
 from isc import coordination_charts as charts
 from isc import meeting as meeting_rules
-from isc import reason_text
 from isc import status as rule
-from isc.db import coordination
+from isc.db import connection, coordination
 from isc.periods import today
+from pages import identity
 from pages.common import lang, md, q, t
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 # Scoped to this page: the style element exists only while this page is shown, so the
-# sidebar and normal type come back on every other page.
+# sidebar and normal type come back on every other page. Below 1500 px wide (a 1366x768
+# projector or laptop) the type is smaller so that a theme's status, figures and note fields
+# fit on one screen.
 PROJECTOR_CSS = """
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
@@ -32,30 +47,41 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stMain"] input, [data-testid="stMain"] textarea,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] { font-size: 1.55rem !important; line-height: 1.35; }
 [data-testid="stMain"] h1 { font-size: 3.1rem !important; padding-bottom: 0.3rem; }
-[data-testid="stMain"] h2 { font-size: 2.4rem !important; }
-[data-testid="stMain"] h3 { font-size: 1.9rem !important; }
-[data-testid="stMain"] .stButton button, [data-testid="stMain"] .stFormSubmitButton button {
+[data-testid="stMain"] h2 { font-size: 2.4rem !important; padding: 0.2rem 0 !important; }
+[data-testid="stMain"] h3 { font-size: 1.9rem !important; padding: 0.2rem 0 !important; }
+[data-testid="stMain"] .stButton button, [data-testid="stMain"] .stFormSubmitButton button,
+[data-testid="stMain"] .stDownloadButton button {
     min-height: 4rem; font-size: 1.7rem !important; font-weight: 600; }
-[data-testid="stMain"] .stButton button p, [data-testid="stMain"] .stFormSubmitButton button p {
-    font-size: 1.7rem !important; }
+[data-testid="stMain"] .stButton button p, [data-testid="stMain"] .stFormSubmitButton button p,
+[data-testid="stMain"] .stDownloadButton button p { font-size: 1.7rem !important; }
 [data-testid="stMain"] [data-testid="stDateInput"] input, [data-testid="stMain"] [data-baseweb="select"] div {
     font-size: 1.45rem !important; }
 [data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th {
     font-size: 1.3rem !important; padding: 0.2rem 0.6rem !important; }
-.isc-badge { display: inline-block; padding: 0.25rem 1rem; border-radius: 0.5rem; font-weight: 700;
-    font-size: 1.9rem; margin-right: 0.5rem; }
+.isc-badge { display: inline-block; padding: 0.15rem 0.8rem; border-radius: 0.5rem; font-weight: 700;
+    font-size: 1.6rem; margin-right: 0.5rem; }
 .isc-step { font-size: 1.7rem; font-weight: 600; text-align: center; padding-top: 0.9rem; }
+@media (max-width: 1500px) {
+  [data-testid="stMainBlockContainer"] { padding: 0.8rem 1.5rem 1rem 1.5rem !important; }
+  [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
+  [data-testid="stMain"] input, [data-testid="stMain"] textarea,
+  [data-testid="stMain"] [data-testid="stMarkdownContainer"] { font-size: 1.15rem !important; line-height: 1.3; }
+  [data-testid="stMain"] h1 { font-size: 2.2rem !important; }
+  [data-testid="stMain"] h2 { font-size: 1.8rem !important; }
+  [data-testid="stMain"] h3 { font-size: 1.35rem !important; }
+  [data-testid="stMain"] .stButton button, [data-testid="stMain"] .stFormSubmitButton button,
+  [data-testid="stMain"] .stDownloadButton button { min-height: 2.8rem; }
+  [data-testid="stMain"] .stButton button p, [data-testid="stMain"] .stFormSubmitButton button p,
+  [data-testid="stMain"] .stDownloadButton button p { font-size: 1.25rem !important; }
+  .isc-badge { font-size: 1.2rem; }
+  .isc-step { font-size: 1.25rem; padding-top: 0.5rem; }
+}
 </style>
 """
 # Dark text on every status colour: each is at least 4.5:1 (tests/test_contrast.py).
 BADGE_TEXT = charts.TEXT_ON_STATUS
-
-
-def _user() -> str:
-    try:
-        return st.user.get("email") or "local"
-    except Exception:  # noqa: BLE001 - no auth configured
-        return "local"
+WHO = identity.current()
+CAN_WRITE = WHO.may(auth.MEETING)
 
 
 def badge(status: str, prefix: str = "") -> str:
@@ -64,6 +90,10 @@ def badge(status: str, prefix: str = "") -> str:
         f'<span class="isc-badge" style="background:{colour};color:{BADGE_TEXT}">'
         f"{prefix}{charts.status_label(status, lang())}</span>"
     )
+
+
+def _ended(m: dict) -> bool:
+    return m.get("ended_at") is not None and not pd.isna(m.get("ended_at"))
 
 
 def _current_meeting_id() -> int | None:
@@ -85,6 +115,14 @@ def _open(mid: int | None) -> None:
         st.query_params["meeting"] = str(mid)
 
 
+def _date(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def _when(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+
+
 def start_screen() -> None:
     st.title(t("meeting.title"))
     st.markdown(t("meeting.intro"))
@@ -92,24 +130,40 @@ def start_screen() -> None:
     if not periods:
         st.info(t("common.no_reports_yet"))
         return
-    with st.form("start_meeting", border=False):
-        c1, c2, c3 = st.columns([1, 1, 2])
-        body = c1.radio(t("meeting.body"), coordination.BODIES, horizontal=True, key="new_meeting_body")
-        period = c2.selectbox(t("meeting.period"), periods[::-1], key="new_meeting_period")
-        title = c3.text_input(
-            t("meeting.title_field"), key="new_meeting_title", placeholder=t("meeting.title_placeholder")
-        )
-        if st.form_submit_button(t("meeting.start"), type="primary", width="stretch"):
-            title = title.strip() or t("meeting.default_title", body=body, date=f"{dt.date.today():%Y-%m-%d}")
-            mid = coordination.start_meeting(body, period, title, created_by=_user())
-            _open(mid)
-            st.rerun()
+    if CAN_WRITE:
+        with st.form("start_meeting", border=False, enter_to_submit=False):
+            c1, c2, c3 = st.columns([1, 1, 2])
+            body = c1.radio(t("meeting.body"), coordination.BODIES, horizontal=True, key="new_meeting_body")
+            period = c2.selectbox(t("meeting.period"), periods[::-1], key="new_meeting_period")
+            title = c3.text_input(
+                t("meeting.title_field"), key="new_meeting_title", placeholder=t("meeting.title_placeholder")
+            )
+            if st.form_submit_button(t("meeting.start"), type="primary", width="stretch"):
+                title = title.strip() or t("meeting.default_title", body=body, date=f"{dt.date.today():%Y-%m-%d}")
+                mid = coordination.start_meeting(body, period, title, created_by=WHO.actor)
+                _open(mid)
+                st.rerun()
+    else:
+        st.info(t("meeting.read_only_rights"), icon=":material/visibility:")
     past = coordination.meetings()
     if not past.empty:
         st.subheader(t("meeting.earlier"))
+        table = pd.DataFrame(
+            {
+                t("meeting.col_title"): past["title"],
+                t("meeting.body"): past["body"],
+                t("meeting.period"): past["period"],
+                t("meeting.col_date"): [_when(v) for v in past["starts_at"]],
+                t("meeting.col_version"): past["frozen_version"].astype(int),
+                t("meeting.col_ended"): [
+                    t("meeting.ended_by", when=_when(e), who=b or "?") if _when(e) else t("meeting.running")
+                    for e, b in zip(past["ended_at"], past["ended_by"], strict=True)
+                ],
+            }
+        )
+        st.dataframe(table, hide_index=True, width="stretch", key="past_meetings", height=min(38 + 35 * len(past), 300))
         labels = {
-            int(r.id): f"{r.title} ({r.body}, {r.starts_at:%Y-%m-%d %H:%M}, {r.period})"
-            for r in past.itertuples()
+            int(r.id): f"{r.title} ({r.body}, {r.starts_at:%Y-%m-%d %H:%M}, {r.period})" for r in past.itertuples()
         }
         c1, c2 = st.columns([3, 1])
         pick = c1.selectbox(
@@ -133,25 +187,35 @@ def _agenda(m: dict, prev: dict | None) -> pd.DataFrame:
     return meeting_rules.agenda(current, previous)
 
 
-def _action_status_editor(actions: pd.DataFrame, where: str) -> None:
-    """One row per action with an editable status (saved as soon as it changes)."""
+def _action_line(a, with_theme: bool) -> str:
+    due = t("meeting.due", date=_date(a.due_date)) if _date(a.due_date) else ""
+    owner = (
+        t("meeting.owner", owner=md(a.owner), due=f", {due}" if due else "")
+        if a.owner
+        else (f" ({due})" if due else "")
+    )
+    theme = f"{md(a.theme)}: " if a.theme and with_theme else ""
+    set_at = (
+        " · " + t("meeting.set_at", title=md(a.set_title), date=_date(a.set_at))
+        if hasattr(a, "set_title") and isinstance(a.set_title, str)
+        else ""
+    )
+    return f"{theme}{md(a.text)}{owner}{set_at}"
+
+
+def _action_status_editor(actions: pd.DataFrame, where: str, editable: bool) -> None:
+    """One row per action with its status (saved, with who and when, as soon as it changes)."""
     if actions.empty:
         st.markdown(t("meeting.no_actions"))
         return
     for a in actions.itertuples(index=False):
-        c1, c2 = st.columns([5, 1.3])
-        due = t("meeting.due", date=f"{a.due_date:%Y-%m-%d}") if pd.notna(a.due_date) else ""
-        owner = (
-            t("meeting.owner", owner=a.owner, due=f", {due}" if due else "")
-            if a.owner
-            else (f" ({due})" if due else "")
-        )
-        theme = f"{a.theme}: " if a.theme and where == "all" else ""
-        c1.markdown(f"{theme}{md(a.text)}{md(owner)}")
+        c1, c2 = st.columns([5, 1.3], vertical_alignment="center")
+        c1.markdown(_action_line(a, where == "all"))
         key = f"action_status_{where}_{a.id}"
 
         def _save(action_id=int(a.id), k=key) -> None:
-            coordination.set_action_status(action_id, st.session_state[k], _user())
+            if CAN_WRITE:
+                coordination.set_action_status(action_id, st.session_state[k], WHO.actor)
 
         c2.selectbox(
             t("col.status"),
@@ -161,35 +225,114 @@ def _action_status_editor(actions: pd.DataFrame, where: str) -> None:
             key=key,
             on_change=_save,
             label_visibility="collapsed",
+            disabled=not editable,
         )
 
 
 def _action_status_label(status: str) -> str:
-    return {"open": t("meeting.action_open"), "done": t("meeting.action_done"), "dropped": t("meeting.action_dropped")}.get(
-        status, status
-    )
+    return {
+        "open": t("meeting.action_open"),
+        "done": t("meeting.action_done"),
+        "dropped": t("meeting.action_dropped"),
+    }.get(status, status)
 
 
 def _why_first(row) -> str:
     """Why a theme comes first on the agenda (isc.meeting.agenda's why_first, in the language)."""
     parts = []
-    if row["computed_status"] == rule.OFF_TRACK:
-        parts.append(charts.status_label(rule.OFF_TRACK, lang()).lower())
+    if row["computed_status"] in meeting_rules.ATTENTION_FIRST:
+        parts.append(charts.status_label(row["computed_status"], lang()).lower())
     if row["changed"]:
         parts.append(t("meeting.changed", was=charts.status_label(row["previous_status"], lang())))
     return "; ".join(parts)
 
 
-def actions_step(prev: dict | None) -> None:
-    st.header(t("meeting.previous_actions"))
-    if prev is None:
-        st.markdown(t("meeting.first_meeting"))
+def _read_only_note(m: dict) -> None:
+    if _ended(m):
+        st.caption(t("meeting.read_only_ended", when=_when(m["ended_at"]), who=md(m.get("ended_by") or "?")))
+    elif not CAN_WRITE:
+        st.caption(t("meeting.read_only_rights"))
+
+
+def minutes_buttons(m: dict) -> None:
+    """Word and PDF minutes, made only when a button is clicked (on Streamlit's own thread)."""
+    mid, language, db = int(m["id"]), lang(), connection.db_path()
+    stem = f"minutes_{pd.Timestamp(m['starts_at']):%Y-%m-%d}_{mid}"
+
+    def word() -> bytes:
+        return minutes.docx_bytes(minutes.gather(mid, language, db))
+
+    def pdf() -> bytes:
+        return minutes.pdf_bytes(word()) or b""
+
+    st.subheader(t("minutes.title"))
+    with st.container(horizontal=True):
+        st.download_button(
+            t("minutes.download_docx"), word, file_name=f"{stem}.docx", mime=DOCX, key="minutes_docx",
+            icon=":material/description:", on_click="ignore",
+        )  # fmt: skip
+        if minutes.soffice():
+            st.download_button(
+                t("minutes.download_pdf"), pdf, file_name=f"{stem}.pdf", mime="application/pdf", key="minutes_pdf",
+                icon=":material/picture_as_pdf:", on_click="ignore",
+            )  # fmt: skip
+    if not minutes.soffice():
+        st.caption(t("minutes.no_soffice"))
+
+
+def actions_step(m: dict, prev: dict | None, editable: bool) -> None:
+    mid = int(m["id"])
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(t("meeting.attendance"))
+        key = f"attendance_{mid}"
+        if key not in st.session_state:
+            st.session_state[key] = m.get("attendance") or ""
+
+        def _save() -> None:
+            if CAN_WRITE and not _ended(coordination.meeting(mid)):
+                coordination.set_attendance(mid, st.session_state[key])
+
+        st.text_area(
+            t("meeting.attendance"),
+            key=key,
+            height=150,
+            on_change=_save,
+            label_visibility="collapsed",
+            placeholder=t("meeting.attendance_placeholder"),
+            disabled=not editable,
+        )
+        if editable and st.button(t("meeting.save_attendance"), key="save_attendance"):
+            _save()
+            st.toast(t("meeting.attendance_saved"))
+    with right:
+        st.subheader(t("meeting.open_actions"))
+        if prev is None:
+            st.markdown(t("meeting.first_meeting"))
+        else:
+            carried = coordination.carried_actions(mid)
+            st.markdown(t("meeting.update_actions", n=len(carried)))
+            _action_status_editor(carried, "all", editable)
+
+
+def _why_box(reasons: pd.DataFrame) -> None:
+    """The whole "Why" list, worst first, in a box that scrolls when it is long."""
+    worrying = reasons[reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])].copy()
+    worrying["_rank"] = worrying["status"].map(rule.attention_rank)
+    worrying = worrying.sort_values("_rank", kind="stable")
+    st.subheader(t("meeting.why_n", n=len(worrying)) if len(worrying) else t("meeting.why"))
+    if worrying.empty:
+        st.markdown(t("meeting.nothing_behind"))
         return
-    st.markdown(t("meeting.update_actions", title=prev["title"], date=f"{prev['starts_at']:%Y-%m-%d}"))
-    _action_status_editor(coordination.actions(int(prev["id"])), "all")
+    lines = [
+        f"- **{md(r.sector)}** {md(reason_text.label(r.label, lang()))}: {md(reason_text.detail(r.detail, lang()))}"
+        for r in worrying.itertuples()
+    ]
+    with st.container(height=260, border=True, key="meeting_why"):
+        st.markdown("\n".join(lines))
 
 
-def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
+def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> None:
     version, period, theme = int(m["frozen_version"]), m["period"], row["theme"]
     st.header(md(row["theme_name"]))
     why = _why_first(row)
@@ -213,140 +356,153 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series) -> None:
         ),
         unsafe_allow_html=True,
     )
-    left, right = st.columns([3, 2])
+    chart_col, why_col, notes_col = st.columns([5, 4, 4])
     sectors = q("report_status", period, version=version)
     sectors = sectors[sectors["theme"] == theme]
-    left.plotly_chart(
+    chart_col.plotly_chart(
         charts.sector_status_bars(sectors, t("meeting.chart_title", period=period), height=300, lang=lang()),
         width="stretch",
         key=f"meeting_chart_{theme}",
         config={"displayModeBar": False},
     )
-    reasons = q("status_reasons", theme, period, version=version)
-    worrying = reasons[reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])]
-    with right:
-        st.subheader(t("meeting.why"))
-        if worrying.empty:
-            st.markdown(t("meeting.nothing_behind"))
-        else:
-            lines = [
-                f"- **{r.sector}** {md(reason_text.label(r.label, lang()))}: "
-                f"{md(reason_text.detail(r.detail, lang()))}"
-                for r in worrying.head(5).itertuples()
-            ]
-            more = len(worrying) - 5
-            st.markdown("\n".join(lines) + ("\n\n" + t("meeting.more", n=more) if more > 0 else ""))
+    with why_col:
+        _why_box(q("status_reasons", theme, period, version=version))
 
-    notes_col, act_col = st.columns(2)
     mid = int(m["id"])
     saved = coordination.notes(mid)
     saved = saved[saved["theme"] == theme]
-    note_key = f"meeting_note_{mid}_{theme}"
-    if note_key not in st.session_state:
-        st.session_state[note_key] = saved["notes"].iloc[0] if not saved.empty else ""
+    note_key, decided_key = f"meeting_note_{mid}_{theme}", f"meeting_decided_{mid}_{theme}"
+    for key, col in ((note_key, "notes"), (decided_key, "decided")):
+        if key not in st.session_state:
+            value = saved[col].iloc[0] if not saved.empty else ""
+            st.session_state[key] = value if isinstance(value, str) else ""
 
     def _save_note() -> None:
-        coordination.save_note(mid, theme, st.session_state[note_key], updated_by=_user())
+        if CAN_WRITE and not _ended(coordination.meeting(mid)):
+            coordination.save_note(
+                mid, theme, st.session_state[note_key], st.session_state[decided_key], updated_by=WHO.actor
+            )
 
     with notes_col:
-        st.subheader(t("meeting.notes_title"))
         st.text_area(
             t("meeting.notes"),
             key=note_key,
-            height=150,
+            height=110,
             on_change=_save_note,
-            label_visibility="collapsed",
             placeholder=t("meeting.notes_placeholder"),
+            disabled=not editable,
         )
-        if st.button(t("meeting.save_notes"), key=f"save_note_{theme}"):
+        st.text_area(
+            t("meeting.decisions"),
+            key=decided_key,
+            height=80,
+            on_change=_save_note,
+            placeholder=t("meeting.decisions_placeholder"),
+            disabled=not editable,
+        )
+        if editable and st.button(t("meeting.save_notes"), key=f"save_note_{theme}"):
             _save_note()
             st.toast(t("meeting.notes_saved"))
-    with act_col:
-        st.subheader(t("meeting.add_action_title"))
-        with st.form(f"action_form_{theme}", clear_on_submit=True, border=False):
-            text = st.text_input(t("meeting.action"), key=f"action_text_{theme}")
-            c1, c2 = st.columns(2)
-            owner = c1.text_input(t("meeting.owner_field"), key=f"action_owner_{theme}")
-            due = c2.date_input(
+    if editable:
+        # No "Press Enter to submit form" hint: the form is submitted by its button only.
+        with st.form(f"action_form_{theme}", clear_on_submit=True, border=False, enter_to_submit=False):
+            c1, c2, c3, c4 = st.columns([5, 2, 2, 2], vertical_alignment="bottom")
+            text = c1.text_input(t("meeting.action"), key=f"action_text_{theme}")
+            owner = c2.text_input(t("meeting.owner_field"), key=f"action_owner_{theme}")
+            due = c3.date_input(
                 t("meeting.due_field"), value=dt.date.today() + dt.timedelta(days=90), key=f"action_due_{theme}"
             )
-            if st.form_submit_button(t("meeting.add_action"), width="stretch"):
+            if c4.form_submit_button(t("meeting.add_action"), width="stretch"):
                 if text.strip():
-                    coordination.add_action(mid, theme, text, owner, due, created_by=_user())
+                    coordination.add_action(mid, theme, text, owner, due, created_by=WHO.actor)
                     st.toast(t("meeting.action_recorded"))
                 else:
                     st.warning(t("meeting.write_action_first"))
     now = coordination.actions(mid, theme)
-    if not now.empty:
+    earlier = coordination.carried_actions(mid, theme) if prev is not None else pd.DataFrame()
+    left, right = st.columns(2)
+    with left:
         st.subheader(t("meeting.recorded_today"))
+        if now.empty:
+            st.markdown(t("meeting.no_actions"))
         for a in now.itertuples(index=False):
-            due = t("meeting.due", date=f"{a.due_date:%Y-%m-%d}") if pd.notna(a.due_date) else ""
-            owner = t("meeting.owner", owner=a.owner, due=f", {due}" if due else "") if a.owner else ""
-            st.markdown(f"- {md(a.text)}" + (owner or (f" ({due})" if due else "")))
-    if prev is not None:
-        earlier = coordination.actions(int(prev["id"]), theme)
-        if not earlier.empty:
-            st.subheader(t("meeting.previous_actions"))
-            _action_status_editor(earlier, theme)
+            st.markdown(f"- {_action_line(a, False)}")
+    with right:
+        st.subheader(t("meeting.theme_open_actions"))
+        if earlier.empty:
+            st.markdown(t("meeting.no_actions"))
+        else:
+            _action_status_editor(earlier, theme, editable)
 
 
 def meeting_screen(mid: int) -> None:
     m = coordination.meeting(mid)
     prev = coordination.previous_meeting(mid)
+    editable = CAN_WRITE and not _ended(m)
     agenda = _agenda(m, prev)
     steps = ["actions", *agenda["theme"].tolist()]
     step = min(max(int(st.session_state.get("meeting_step", 0)), 0), len(steps) - 1)
-    as_of = q("as_of", version=int(m["frozen_version"]))
-    top1, top2 = st.columns([4, 1])
-    top1.title(m["title"])
-    top1.caption(
-        t(
-            "meeting.caption",
-            body=m["body"],
-            started=f"{m['starts_at']:%Y-%m-%d %H:%M}",
-            period=m["period"],
-            version=int(m["frozen_version"]),
-        )
-        + (t("meeting.caption_as_of", when=f"{as_of:%Y-%m-%d %H:%M}") if as_of is not None else "")
-        + " · "
-        + (t("meeting.caption_previous", date=f"{prev['starts_at']:%Y-%m-%d}") if prev else t("meeting.caption_first"))
-    )
-    if top2.button(t("meeting.end"), key="end_meeting", width="stretch"):
-        _open(None)
-        st.rerun()
 
     def _go(delta: int) -> None:
         st.session_state["meeting_step"] = min(max(step + delta, 0), len(steps) - 1)
 
-    nav1, nav2, nav3 = st.columns([2, 3, 2])
+    def _end() -> None:
+        if CAN_WRITE:
+            coordination.end_meeting(mid, WHO.actor)
+            st.session_state["meeting_step"] = 0
+            st.session_state["meeting_just_ended"] = True
+
+    nav1, nav2, nav3, nav4 = st.columns([2, 4, 2, 2], vertical_alignment="center")
     nav1.button(
-        t("meeting.prev"), key="meeting_prev", width="stretch", disabled=step == 0, on_click=_go, args=(-1,)
-    )
-    label = t("meeting.previous_actions") if step == 0 else t("meeting.theme_n", n=step, m=len(steps) - 1)
+        t("meeting.prev"), key="meeting_prev", width="stretch", disabled=step == 0, on_click=_go, args=(-1,),
+        shortcut="Left", help=t("meeting.prev_help"),
+    )  # fmt: skip
+    label = t("meeting.open_actions") if step == 0 else t("meeting.theme_n", n=step, m=len(steps) - 1)
     nav2.markdown(
         f'<div class="isc-step" data-testid="meeting-step">'
         f"{t('meeting.step', n=step + 1, m=len(steps), label=label)}</div>",
         unsafe_allow_html=True,
     )
     nav3.button(
-        t("meeting.next"),
-        key="meeting_next",
-        width="stretch",
-        disabled=step == len(steps) - 1,
-        on_click=_go,
-        args=(1,),
-        type="primary",
-    )
+        t("meeting.next"), key="meeting_next", width="stretch", disabled=step == len(steps) - 1, on_click=_go,
+        args=(1,), type="primary", shortcut="Right", help=t("meeting.next_help"),
+    )  # fmt: skip
+    if editable:
+        nav4.button(t("meeting.end"), key="end_meeting", width="stretch", on_click=_end)
+    elif nav4.button(t("meeting.close"), key="close_meeting", width="stretch"):
+        _open(None)
+        st.rerun()
+    _read_only_note(m)
     if step == 0:
-        actions_step(prev)
+        as_of = q("as_of", version=int(m["frozen_version"]))
+        st.title(md(m["title"]))
+        st.caption(
+            t(
+                "meeting.caption",
+                body=m["body"],
+                started=_when(m["starts_at"]),
+                period=m["period"],
+                version=int(m["frozen_version"]),
+            )
+            + (t("meeting.caption_as_of", when=_when(as_of)) if as_of is not None else "")
+            + " · "
+            + (t("meeting.caption_previous", date=_date(prev["starts_at"])) if prev else t("meeting.caption_first"))
+        )
+        if st.session_state.pop("meeting_just_ended", False):
+            st.success(t("meeting.ended_now"), icon=":material/task_alt:")
+        if _ended(m):
+            minutes_buttons(m)
+        actions_step(m, prev, editable)
         st.subheader(t("meeting.agenda"))
         show = agenda[["theme_name", "track_name", "computed_status"]].copy()
         show["computed_status"] = show["computed_status"].map(lambda s: charts.status_label(s, lang()))
         show["why_first"] = [_why_first(r) for _, r in agenda.iterrows()]
         show.columns = [t("filter.theme"), t("filter.track"), t("meeting.col_status"), t("meeting.discuss_first")]
         st.table(show.set_index(t("filter.theme")))
+        if not _ended(m):
+            minutes_buttons(m)
     else:
-        theme_step(m, prev, agenda.iloc[step - 1])
+        theme_step(m, prev, agenda.iloc[step - 1], editable)
 
 
 st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)

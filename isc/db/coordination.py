@@ -1,9 +1,10 @@
-"""SQL for coordination: meetings (notes, actions), overlap reviews and completeness inputs.
+"""SQL for coordination: meetings (attendance, notes, actions and their history), reminders sent to
+focal points, overlap reviews and completeness inputs.
 
 Writes open one short transaction each (connection.write) and apply any missing schema
 migration first, so a database made before these tables existed gains them on first use.
 Reads return empty frames when the tables are not there yet (a read-only connection cannot
-migrate).
+migrate), and NULL for columns a later schema version adds (e.g. meeting.ended_by).
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ BODIES = ("ISC-TF", "ISCG")
 ACTION_STATUSES = ("open", "done", "dropped")
 VERDICTS = ("duplicate", "complementary", "not related")
 
-_MEETING_COLS = ["id", "body", "title", "period", "starts_at", "frozen_version", "created_by", "ended_at"]
+_MEETING_COLS = [
+    "id",
+    "body",
+    "title",
+    "period",
+    "starts_at",
+    "frozen_version",
+    "created_by",
+    "ended_at",
+    "ended_by",
+    "attendance",
+]
 _ACTION_COLS = [
     "id",
     "meeting_id",
@@ -35,6 +47,8 @@ _ACTION_COLS = [
     "updated_by",
 ]
 _REVIEW_COLS = ["key_a", "key_b", "verdict", "score", "period", "reviewer", "reviewed_at"]
+_HISTORY_COLS = ["id", "action_id", "status", "changed_at", "changed_by"]
+_REMINDER_COLS = ["id", "sent_at", "sent_by", "recipient", "period", "reports", "subject", "how"]
 
 
 def _now() -> dt.datetime:
@@ -55,6 +69,25 @@ def _read_df(sql: str, params, table: str, columns: list[str], db: Db) -> pd.Dat
         if not _has(con, table):
             return pd.DataFrame(columns=columns)
         return con.execute(sql, params).df()
+
+
+def _meeting_select(con, alias: str = "") -> str:
+    """The meeting columns, NULL for those the database does not have yet (before schema 5)."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'meeting'"
+        ).fetchall()
+    }
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c}" if c in have else f"NULL AS {c}" for c in _MEETING_COLS)
+
+
+def _meetings_df(where: str, params, db: Db, alias: str = "", from_: str = "meeting") -> pd.DataFrame:
+    with connection.read(db) as con:
+        if not _has(con, "meeting"):
+            return pd.DataFrame(columns=_MEETING_COLS)
+        return con.execute(f"SELECT {_meeting_select(con, alias)} FROM {from_} {where}", params).df()
 
 
 # ---------------------------------------------------------------- meetings
@@ -82,38 +115,55 @@ def start_meeting(
     return int(row[0])
 
 
+def end_meeting(meeting_id: int, ended_by: str = "local", ended_at: dt.datetime | None = None,
+                db: Db = None) -> None:
+    """Close a meeting: who ended it and when (the first end counts; ending twice changes nothing)."""
+    with connection.write(db) as con:
+        schema.ensure_schema(con)
+        con.execute(
+            "UPDATE meeting SET ended_at = ?, ended_by = ? WHERE id = ? AND ended_at IS NULL",
+            [ended_at or _now(), ended_by, int(meeting_id)],
+        )
+
+
+def set_attendance(meeting_id: int, attendance: str, db: Db = None) -> None:
+    """Who was present (names or bodies, one per line), as typed."""
+    with connection.write(db) as con:
+        schema.ensure_schema(con)
+        con.execute(
+            "UPDATE meeting SET attendance = ? WHERE id = ?", [(attendance or "").strip(), int(meeting_id)]
+        )
+
+
+def attendance_list(text: str | None) -> list[str]:
+    """The attendance text as a list: one name or body per line (or separated by semicolons)."""
+    out = []
+    for line in (text or "").replace(";", "\n").splitlines():
+        line = line.strip(" \t-•,")
+        if line:
+            out.append(line)
+    return out
+
+
 def meetings(db: Db = None) -> pd.DataFrame:
     """All meetings, newest first."""
-    return _read_df(
-        f"SELECT {', '.join(_MEETING_COLS)} FROM meeting ORDER BY starts_at DESC, id DESC",
-        [],
-        "meeting",
-        _MEETING_COLS,
-        db,
-    )
+    return _meetings_df("ORDER BY starts_at DESC, id DESC", [], db)
 
 
 def meeting(meeting_id: int, db: Db = None) -> dict | None:
-    df = _read_df(
-        f"SELECT {', '.join(_MEETING_COLS)} FROM meeting WHERE id = ?",
-        [int(meeting_id)],
-        "meeting",
-        _MEETING_COLS,
-        db,
-    )
+    df = _meetings_df("WHERE id = ?", [int(meeting_id)], db)
     return None if df.empty else df.iloc[0].to_dict()
 
 
 def previous_meeting(meeting_id: int, db: Db = None) -> dict | None:
     """The meeting of the same body held before this one (by start time), if any."""
-    df = _read_df(
-        f"""SELECT {", ".join("p." + c for c in _MEETING_COLS)} FROM meeting m JOIN meeting p
-              ON p.body = m.body AND (p.starts_at < m.starts_at OR (p.starts_at = m.starts_at AND p.id < m.id))
-            WHERE m.id = ? ORDER BY p.starts_at DESC, p.id DESC LIMIT 1""",
+    df = _meetings_df(
+        """WHERE m.id = ? ORDER BY p.starts_at DESC, p.id DESC LIMIT 1""",
         [int(meeting_id)],
-        "meeting",
-        _MEETING_COLS,
         db,
+        alias="p",
+        from_="""meeting m JOIN meeting p ON p.body = m.body
+                 AND (p.starts_at < m.starts_at OR (p.starts_at = m.starts_at AND p.id < m.id))""",
     )
     return None if df.empty else df.iloc[0].to_dict()
 
@@ -121,15 +171,20 @@ def previous_meeting(meeting_id: int, db: Db = None) -> dict | None:
 def save_note(
     meeting_id: int,
     theme: str,
-    notes: str,
+    notes: str | None,
     decided: str | None = None,
     updated_by: str = "local",
     db: Db = None,
 ) -> None:
+    """Save a theme's notes and decisions at a meeting; None leaves that field as it was."""
     with connection.write(db) as con:
         schema.ensure_schema(con)
         con.execute(
-            """INSERT OR REPLACE INTO meeting_note VALUES (?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO meeting_note VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (meeting_id, theme) DO UPDATE SET
+                 notes = coalesce(excluded.notes, meeting_note.notes),
+                 decided = coalesce(excluded.decided, meeting_note.decided),
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
             [int(meeting_id), theme, notes, decided, _now(), updated_by],
         )
 
@@ -166,17 +221,31 @@ def add_action(
                VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?) RETURNING id""",
             [int(meeting_id), theme, text, (owner or "").strip() or None, due_date, now, now, created_by],
         ).fetchone()
+        con.execute(
+            "INSERT INTO action_event (action_id, status, changed_at, changed_by) VALUES (?, 'open', ?, ?)",
+            [int(row[0]), now, created_by],
+        )
     return int(row[0])
 
 
 def set_action_status(action_id: int, status: str, updated_by: str = "local", db: Db = None) -> None:
+    """Change an action's status; the change (who, when) is added to its history. Setting the
+    status it already has records nothing."""
     if status not in ACTION_STATUSES:
         raise ValueError(f"status must be one of {ACTION_STATUSES}, not {status!r}")
+    now = _now()
     with connection.write(db) as con:
         schema.ensure_schema(con)
+        row = con.execute("SELECT status FROM action WHERE id = ?", [int(action_id)]).fetchone()
+        if row is None or row[0] == status:
+            return
         con.execute(
             "UPDATE action SET status = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-            [status, _now(), updated_by, int(action_id)],
+            [status, now, updated_by, int(action_id)],
+        )
+        con.execute(
+            "INSERT INTO action_event (action_id, status, changed_at, changed_by) VALUES (?, ?, ?, ?)",
+            [int(action_id), status, now, updated_by],
         )
 
 
@@ -188,6 +257,91 @@ def actions(meeting_id: int, theme: str | None = None, db: Db = None) -> pd.Data
         [int(meeting_id), theme, theme],
         "action",
         _ACTION_COLS,
+        db,
+    )
+
+
+def carried_actions(meeting_id: int, theme: str | None = None, db: Db = None) -> pd.DataFrame:
+    """The actions a meeting takes up: those set at EARLIER meetings of the same body that are
+    open, or whose status changed since this meeting started (so an action closed during the
+    meeting stays on screen). Oldest first, with the meeting that set each (set_title, set_at)."""
+    cols = [*_ACTION_COLS, "set_title", "set_at"]
+    return _read_df(
+        f"""SELECT {", ".join("a." + c for c in _ACTION_COLS)}, p.title AS set_title, p.starts_at AS set_at
+            FROM meeting m
+            JOIN meeting p ON p.body = m.body
+                 AND (p.starts_at < m.starts_at OR (p.starts_at = m.starts_at AND p.id < m.id))
+            JOIN action a ON a.meeting_id = p.id
+            WHERE m.id = ? AND (CAST(? AS VARCHAR) IS NULL OR a.theme = ?)
+              AND (a.status = 'open' OR a.updated_at >= date_trunc('second', m.starts_at))
+            ORDER BY p.starts_at, a.id""",
+        [int(meeting_id), theme, theme],
+        "action",
+        cols,
+        db,
+    )
+
+
+def action_register(db: Db = None) -> pd.DataFrame:
+    """Every action across meetings with the meeting that set it (body, title, date), newest
+    meeting first."""
+    cols = [*_ACTION_COLS, "body", "meeting_title", "meeting_at"]
+    return _read_df(
+        f"""SELECT {", ".join("a." + c for c in _ACTION_COLS)}, m.body, m.title AS meeting_title,
+                   m.starts_at AS meeting_at
+            FROM action a JOIN meeting m ON m.id = a.meeting_id
+            ORDER BY m.starts_at DESC, a.id""",
+        [],
+        "action",
+        cols,
+        db,
+    )
+
+
+def action_history(action_id: int | None = None, db: Db = None) -> pd.DataFrame:
+    """Status changes (who, when), newest first; of one action, or of all."""
+    return _read_df(
+        f"""SELECT {", ".join(_HISTORY_COLS)} FROM action_event
+            WHERE CAST(? AS INTEGER) IS NULL OR action_id = ? ORDER BY changed_at DESC, id DESC""",
+        [action_id, action_id],
+        "action_event",
+        _HISTORY_COLS,
+        db,
+    )
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def record_reminder(
+    recipient: str,
+    period: str,
+    reports: str,
+    subject: str,
+    how: str,
+    sent_by: str = "local",
+    sent_at: dt.datetime | None = None,
+    db: Db = None,
+) -> int:
+    """Record one reminder: to whom, for which period and reports, how ('smtp' or 'eml'), by whom."""
+    with connection.write(db) as con:
+        schema.ensure_schema(con)
+        row = con.execute(
+            """INSERT INTO reminder (sent_at, sent_by, recipient, period, reports, subject, how)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+            [sent_at or _now(), sent_by, recipient, period, reports, subject, how],
+        ).fetchone()
+    return int(row[0])
+
+
+def reminders(period: str | None = None, db: Db = None) -> pd.DataFrame:
+    """Reminders recorded, newest first (optionally for one period)."""
+    return _read_df(
+        f"""SELECT {", ".join(_REMINDER_COLS)} FROM reminder
+            WHERE CAST(? AS VARCHAR) IS NULL OR period = ? ORDER BY sent_at DESC, id DESC""",
+        [period, period],
+        "reminder",
+        _REMINDER_COLS,
         db,
     )
 

@@ -101,9 +101,24 @@ CREATE TABLE unit (code VARCHAR PRIMARY KEY, name VARCHAR, combine VARCHAR NOT N
     name_fr VARCHAR);
 """
 
-# The secretariat's loop (issue 13): meeting records, attendance, action history, reminders.
+# The secretariat's loop (issue 13): meeting records (who ended it, attendance), the history of
+# every action's status (one row per change, the first one 'open' when it was set), and the
+# reminders sent to focal points. Actions recorded before this version get their history from
+# what the action row knows: 'open' when created, then its present status when it was changed.
 _V5 = """
-SELECT 1;
+ALTER TABLE meeting ADD COLUMN ended_by VARCHAR;
+ALTER TABLE meeting ADD COLUMN attendance VARCHAR;
+CREATE SEQUENCE action_event_id_seq START 1;
+CREATE TABLE action_event (id INTEGER PRIMARY KEY DEFAULT nextval('action_event_id_seq'),
+    action_id INTEGER NOT NULL, status VARCHAR NOT NULL, changed_at TIMESTAMP, changed_by VARCHAR);
+INSERT INTO action_event (action_id, status, changed_at, changed_by)
+    SELECT id, 'open', created_at, NULL FROM action ORDER BY id;
+INSERT INTO action_event (action_id, status, changed_at, changed_by)
+    SELECT id, status, updated_at, updated_by FROM action WHERE status <> 'open' ORDER BY id;
+CREATE SEQUENCE reminder_id_seq START 1;
+CREATE TABLE reminder (id INTEGER PRIMARY KEY DEFAULT nextval('reminder_id_seq'),
+    sent_at TIMESTAMP NOT NULL, sent_by VARCHAR, recipient VARCHAR NOT NULL, period VARCHAR,
+    reports VARCHAR, subject VARCHAR, how VARCHAR);
 """
 
 # Identity (issue 18): who did what, with the provider's issuer (`iss`) and subject (`sub`)
