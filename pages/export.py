@@ -65,11 +65,15 @@ with st.expander(t("export.rebuild"), icon=":material/history:"):
                     export_themes=[t for t in args["themes"] if t in theme_names],
                     export_tracks=[t for t in args["tracks"] if t in track_names],
                     export_charts=list(args["charts"]),
+                    export_lang=args.get("lang", lang()) if args.get("lang") in (*i18n.languages(), "all") else lang(),
                 )
                 st.rerun()
 
+# A quarter, or a whole year (its last quarter's status, completeness and trend over its quarters).
+years = list(dict.fromkeys(p[:4] for p in periods))
 defaults = {
     "export_period": f["period"] if f["period"] in periods else periods[0],
+    "export_lang": lang(),
     "export_themes": [f["theme"]] if f["theme"] else [],
     "export_tracks": [f["track"]] if f["track"] else [],
     "export_charts": list(pack.CATALOGUE),
@@ -81,7 +85,10 @@ for k, v in defaults.items():
 with st.form("export_form", border=True):
     left, right = st.columns(2)
     with left:
-        st.selectbox(t("filter.period"), periods, key="export_period")
+        st.selectbox(
+            t("export.period_label"), [*periods, *years], key="export_period", help=t("export.year_help"),
+            format_func=lambda p: t("export.year", year=p) if p in years else p,
+        )
         st.multiselect(
             t("nav.tracks"), list(track_names), key="export_tracks", format_func=lambda c: track_names.get(c, c),
             placeholder=t("filter.all_tracks"),
@@ -93,8 +100,16 @@ with st.form("export_form", border=True):
     with right:
         st.multiselect(
             t("export.charts"), list(pack.CATALOGUE), key="export_charts",
-            format_func=lambda k: pack.CATALOGUE[k].title + (t("export.per_theme") if pack.CATALOGUE[k].per_theme else ""),
+            format_func=lambda k: pack.CATALOGUE[k].title_in(lang())
+            + (t("export.per_theme") if pack.CATALOGUE[k].per_theme else ""),
         )
+        languages = i18n.languages()
+        st.selectbox(
+            t("export.language"), [*languages, "all"], key="export_lang",
+            format_func=lambda c: t("export.language_all", names=", ".join(languages.values()))
+            if c == "all" else languages[c],
+        )
+        st.checkbox(t("export.captioned"), key="export_captioned")
         st.selectbox(
             t("history.col_version"), [None, *version_list], key="export_version", format_func=version_label,
             placeholder=version_label(None),
@@ -116,6 +131,8 @@ if build:
             tracks=tuple(st.session_state["export_tracks"]),
             charts=tuple(st.session_state["export_charts"]),
             progress=lambda fraction, text: bar.progress(fraction, text=text),
+            lang=st.session_state["export_lang"],
+            captioned=st.session_state.get("export_captioned", False),
         )
     except ValueError as e:
         bar.empty()
@@ -142,7 +159,7 @@ if result is not None:
     labels = {"docx": t("export.docx"), "pptx": t("export.pptx"), "zip": t("export.zip")}
     icons = {"docx": ":material/description:", "pptx": ":material/slideshow:", "zip": ":material/folder_zip:"}
     with st.container(horizontal=True):
-        for ext, label in labels.items():
+        for ext, label in ((e, la) for e, la in labels.items() if e in result.files):
             st.download_button(
                 label, result.files[ext], file_name=result.file_names[ext], mime=pack.Pack.MIME[ext],
                 key=f"export_download_{ext}", icon=icons[ext], on_click="ignore",

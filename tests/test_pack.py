@@ -25,6 +25,7 @@ from isc.db import connection, queries
 from tests import workbooks as W
 from tests.conftest import DEMO_LAST_PERIOD
 from tests.test_pages import _navigation_not_pages_dir, open_page  # noqa: F401 - autouse fixture
+from tests.test_report_draft import check_docx
 
 P = str(DEMO_LAST_PERIOD)
 INJECTION = '=HYPERLINK("http://x","a")'
@@ -60,33 +61,42 @@ def _zip(result: pack.Pack) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(result.files["zip"]))
 
 
-def test_docx_has_a_numbered_captioned_picture_per_figure_and_a_summary(built):
-    from docx import Document
-
-    doc = Document(io.BytesIO(built["pack"].files["docx"]))
-    assert len(doc.inline_shapes) == N_FIGURES
-    captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
-    figures = [c for c in captions if c.startswith("Figure ")]
+def test_docx_is_the_council_report_draft_with_numbered_captions_and_tables(built):
+    found = check_docx(built["pack"].files["docx"])  # A4, margins, SEQ captions, keep-with-next, widths
+    doc = found["doc"]
+    assert len(doc.inline_shapes) == N_FIGURES == found["figures"]
+    figures = [c for c in found["captions"] if c.startswith("Figure ")]
     assert [c.split(".")[0] for c in figures] == [f"Figure {n}" for n in range(1, N_FIGURES + 1)]
     source = f"data as of {queries.as_of(built['db'], built['version']):%Y-%m-%d} (data version {built['version']})"
     assert all(source in c for c in figures)
-    tables = [c for c in captions if c.startswith("Table ")]
-    assert [c.split(".")[0] for c in tables] == ["Table 1", "Table 2", "Table 3"] and len(doc.tables) == 3
-    # The generated summary counts the selected themes by status and by track.
-    text = "\n".join(p.text for p in doc.paragraphs)
-    assert f"Period {P}: {len(THEMES)} themes" in text
+    tables = [c for c in found["captions"] if c.startswith("Table ")]
+    assert [c.split(".")[0] for c in tables] == ["Table 1", "Table 2"] and len(doc.tables) == 2
+    # The Council document's front matter and sections; what the data says is filled in.
+    text = found["text"]
+    for heading in ("Report by the Secretary-General", "Summary", "Action required by the Council",
+                    "Relevant link(s) with the Strategic Plan", "Financial implications", "References",
+                    "1 Background", "2 Coordination within the secretariat", "3 Coordination among the membership",
+                    "4 Overlapping functions and activities", "Annex"):  # fmt: skip
+        assert heading in text, heading
     ts = queries.theme_status(P, db=built["db"], version=built["version"])
     ts = ts[ts["theme"].isin(THEMES)]
-    for track, n in ts.groupby("track_name")["theme"].count().items():
-        assert f"{track}: {n} themes" in text
-    # Pictures are 16 cm wide.
+    n_in = int((ts["sectors_reported"] > 0).sum())
+    assert f"In {P}, {n_in} of the {len(THEMES)} themes monitored reported to the ISC-TF" in text
+    assert "pairs of activities reported by different Sectors were reviewed" in text
+    assert "reports due were received" in text
+    assert text.count("[") >= 5  # placeholders for what the data cannot say
+    themes_table = doc.tables[0]
+    assert [c.text for c in themes_table.rows[0].cells][:3] == ["Theme", "Track", "Computed status"]
+    assert len(themes_table.rows) == 1 + len(THEMES)
     assert all(abs(s.width.cm - 16.0) < 0.01 for s in doc.inline_shapes)
 
 
 def test_pptx_has_one_picture_per_chart_slide(built):
     from pptx import Presentation
 
-    slides = list(Presentation(io.BytesIO(built["pack"].files["pptx"])).slides)[1:]  # after the cover
+    prs = Presentation(io.BytesIO(built["pack"].files["pptx"]))
+    assert prs.slide_width / prs.slide_height == pytest.approx(16 / 9, abs=0.01)
+    slides = list(prs.slides)[1:]  # after the cover
     assert len(slides) == N_FIGURES
     for n, slide in enumerate(slides, start=1):
         assert len([s for s in slide.shapes if s.shape_type == 13]) == 1
@@ -124,10 +134,10 @@ def test_formula_injection_in_a_theme_name_is_neutralised(built):
     zf = _zip(built["pack"])
     n = next(c["number"] for c in pack.read_manifest(built["pack"].files["zip"])["charts"] if c["key"] == "theme_sector")
     rows = list(csv.DictReader(io.StringIO(zf.read(f"figure_{n:02d}.csv").decode("utf-8-sig"), newline="")))
-    names = {r["theme_name"] for r in rows}
+    names = {r["theme name"] for r in rows}
     assert "'" + INJECTION in names and INJECTION not in names
     ws = load_workbook(io.BytesIO(zf.read(f"figure_{n:02d}.xlsx"))).active
-    col = [c.value for c in ws[1]].index("theme_name")
+    col = [c.value for c in ws[1]].index("theme name")
     cells = [row[col] for row in ws.iter_rows(min_row=2) if row[col].value]
     hit = [c for c in cells if INJECTION in str(c.value)]
     assert hit and all(c.value == "'" + INJECTION and c.data_type == "s" for c in hit)
@@ -141,7 +151,7 @@ def test_same_version_rebuilds_the_same_numbers_after_a_new_upload(built):
     again, records, _, _ = pack.build_items(db, **args)
     assert [r["title"] for r in records] == [i.title for i in result.items]
     for item in again:
-        assert export.table_csv(item.data) == zf.read(f"figure_{item.number:02d}.csv"), item.title
+        assert export.table_csv(export.readable(item.data)) == zf.read(f"figure_{item.number:02d}.csv"), item.title
         assert item.caption == result.items[item.number - 1].caption
     # ...while the latest version has moved on: the late ITU-D report of CLIM shows there.
     latest, _, _, _ = pack.build_items(db, **{**args, "version": None})
@@ -179,6 +189,52 @@ def test_per_theme_charts_without_themes_are_skipped_with_a_note(built):
     assert notes and "per theme" in notes[0]
 
 
+def test_french_pack_is_french_throughout(built):
+    from docx import Document
+    from pptx import Presentation
+
+    result = pack.build_pack(db=built["db"], version=built["version"], period=P, themes=THEMES,
+                             charts=("status_counts", "theme_sector"), lang="fr")  # fmt: skip
+    found = check_docx(result.files["docx"])
+    text = found["text"]
+    for word in ("Rapport du Secrétaire général", "Résumé", "Suite à donner par le Conseil", "Références",
+                 "Incidences financières", "Plan stratégique", "1 Contexte"):  # fmt: skip
+        assert word in text, word
+    for english in ("Summary", "Action required", "Background", "Source:", "themes monitored"):
+        assert english not in text, english
+    assert all("Source : " in c and "version des données" in c for c in found["captions"])
+    assert [c.split(".")[0] for c in found["captions"] if c.startswith("Tableau")] == ["Tableau 1", "Tableau 2"]
+    assert Document(io.BytesIO(result.files["docx"])).tables[0].rows[0].cells[0].text == "Thème"
+    slides = list(Presentation(io.BytesIO(result.files["pptx"])).slides)
+    assert slides[1].shapes.title.text == "Figure 1. Thèmes par statut"
+    assert result.items[0].caption.startswith("Nombre de thèmes par statut calculé.")
+    zf = _zip(result)
+    header = zf.read("figure_02.csv").decode("utf-8-sig").splitlines()[0]
+    assert "statut calculé" in header and "computed_status" not in header
+    svg_text = "".join(__import__("xml.etree.ElementTree", fromlist=["x"]).fromstring(zf.read("figure_01.svg")).itertext())
+    assert "Thèmes (nombre)" in svg_text  # the axis title
+    assert pack.read_manifest(result.files["zip"])["lang"] == "fr"
+
+
+def test_all_languages_pack_holds_every_language_from_one_data_version(built):
+    result = pack.build_pack(db=built["db"], version=built["version"], period=P[:4], charts=("status_counts",),
+                             lang="all", captioned=True)  # fmt: skip
+    assert set(result.files) == {"zip"}
+    zf = _zip(result)
+    names = set(zf.namelist())
+    stem = f"isc_council_pack_{P[:4]}_v{built['version']}"
+    for code in ("en", "fr"):
+        assert {f"{code}/{stem}_{code}.docx", f"{code}/{stem}_{code}.pptx", f"{code}/figure_01.png",
+                f"{code}/figure_01_captioned.png", f"{code}/figure_01.csv"} <= names  # fmt: skip
+    m = pack.read_manifest(result.files["zip"])
+    assert m["lang"] == "all" and m["languages"] == ["en", "fr"] and m["version"] == built["version"]
+    assert m["period"] == P[:4] and P in m["quarters"] and m["status_period"] == P
+    fr = check_docx(zf.read(f"fr/{stem}_fr.docx"))
+    en = check_docx(zf.read(f"en/{stem}_en.docx"))
+    assert "Résumé" in fr["text"] and "Summary" in en["text"]
+    assert pack.rebuild_args(m)["lang"] == "all" and pack.rebuild_args(m)["period"] == P[:4]
+
+
 def test_export_page_builds_a_small_pack_and_offers_three_downloads(demo_db):
     at = open_page("export")
     assert at.header[0].value.startswith("Export")
@@ -196,6 +252,7 @@ def test_every_chart_has_an_export_menu_with_five_formats_numbered_in_page_order
     keys = [b.proto.id.split("-")[-1] for b in at.get("download_button")]
     for chart in ("overview_tracks", "overview_heatmap"):
         assert {f"export_{ext}_{chart}" for ext in ("png", "svg", "pdf", "xlsx", "csv")} <= set(keys)
-    notes = [c.value for c in at.caption if c.value.startswith("Figure ")]
+        assert {f"export_{ext}_alone_{chart}" for ext in ("png", "svg", "pdf")} <= set(keys)
+    notes = [c.value for c in at.caption if c.value.startswith("Figure ") and c.value[7:8].isdigit()]
     assert [n.split(".")[0] for n in notes] == ["Figure 1", "Figure 2"]
     assert all("(data version " in n for n in notes)
