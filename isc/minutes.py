@@ -238,7 +238,7 @@ def docx_bytes(mn: Minutes) -> bytes:
         status = t(
             "minutes.theme_status",
             status=status_label(th.status, mn.lang),
-            self=status_label(th.self_status, mn.lang),
+            own=status_label(th.self_status, mn.lang),
             n=th.reported,
             m=th.expected,
             period=mn.period,
