@@ -161,9 +161,8 @@ def number(value, lang: str = DEFAULT, digits: int | None = None) -> str:
     """A number written for the reader: "36.5" in English, "36,5" in French (thin-space thousands)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = f"{value:,.{digits}f}" if digits is not None else f"{value:,.6g}"
-    if "e" in text:  # very large or small: keep plain
-        text = f"{value:g}"
+    # as many decimals as asked, else as the value has (up to six)
+    text = f"{value:,.{digits}f}" if digits is not None else f"{value:,.6f}".rstrip("0").rstrip(".")
     decimal, thousands = separators(lang)
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
 
@@ -1074,7 +1073,7 @@ def sector_matrix(
         "colorscale": [[0, "#EEF3FA"], [0.5, "#5B8DC9"], [1, "#0B3D6B"]],
         "xgap": 2,
         "ygap": 2,
-        "colorbar": {"title": {"text": translate(lang, "chart.matrix.colorbar")}},
+        "colorbar": {"title": {"text": translate(lang, "chart.matrix.colorbar"), "side": "right"}, "thickness": 16},
         "hovertemplate": "%{y} + %{x}: %{text}<extra></extra>",
     }
     return _figure(

@@ -137,6 +137,15 @@ def as_of_text(short: bool = True) -> str:
     return t("common.as_of_long", when=when, version=s["version"])
 
 
+# Injected once per run by dashboard.py: a metric's label, value and delta and a widget's label wrap
+# between words rather than end in "…" (a long body name, a French label, a narrow column).
+READABLE_CSS = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *, [data-testid="stMetricDelta"] *,
+[data-testid="stMain"] [data-testid="stWidgetLabel"] *, [data-testid="stMain"] label p {
+  white-space: normal !important; text-overflow: clip !important; overflow-wrap: normal; }
+</style>"""
+
+
 def reflow(key: str, min_width: int | list[int]):
     """A container whose columns wrap onto more rows rather than get narrower than min_width px
     (one value, or one per column): on a laptop or at 150% zoom, boxes, cards and charts keep
@@ -151,12 +160,6 @@ def reflow(key: str, min_width: int | list[int]):
         rules += [
             f"{column}:nth-child({i + 1}) {{ min-width: min(100%, {w}px) !important; }}" for i, w in enumerate(widths)
         ]
-    # A metric's label and value wrap between words rather than end in "…" (a long body name).
-    rules.append(
-        f'.st-key-{key} [data-testid="stMetricValue"] *, .st-key-{key} [data-testid="stMetricLabel"] *, '
-        f'.st-key-{key} [data-testid="stMetricDelta"] * '
-        "{ white-space: normal !important; text-overflow: clip !important; overflow-wrap: normal; }"
-    )
     st.html("<style>" + "\n".join(rules) + "</style>")  # style only: takes no room on the page
     return st.container(key=key)
 

@@ -72,7 +72,7 @@ def test_theme_sector_heatmap_writes_status_in_cells():
     _common(fig, "theme and sector")
     hm = fig.data[0]
     assert list(hm.x) == ["ITU-R", "ITU-D"]
-    assert hm.text[0][1] == "✕ Off" and hm.customdata[0][1] == "✕ Off track"
+    assert hm.text[0][1] == "✕ Off track" and hm.customdata[0][1] == "✕ Off track"  # two wide columns
     assert hm.z[0][1] == STATUSES.index("off_track")
     assert hm.z[1][1] is None  # Gender has no ITU-D focal point: blank, not a status
     assert "Space ITU-D" in charts.summary(fig)
@@ -215,3 +215,106 @@ def test_indicator_chart_with_ten_indicators_keeps_panels_inside_the_figure():
     domains = [v["domain"] for k, v in layout.items() if k.startswith(("xaxis", "yaxis")) and "domain" in v]
     assert len(domains) == 20
     assert all(0 <= a < b <= 1 for a, b in domains)
+
+
+# --- fitting text to the width (issue 15) ------------------------------------------------------
+
+
+def test_text_width_estimate_grows_with_length_and_size():
+    assert charts.text_px("Climate Change & Environmental Sustainability", 13) > charts.text_px("Space", 13) * 5
+    assert charts.text_px("Space", 26) == pytest.approx(2 * charts.text_px("Space", 13))
+    assert charts.text_px("<b>Space</b>", 13) == charts.text_px("Space", 13)  # markup takes no room
+
+
+def test_long_axis_labels_are_wrapped_or_shortened_to_fit_and_keep_the_full_name():
+    long = "Climate Change & Environmental Sustainability"
+    text, widest = charts.axis_labels([long, "Space"], 160, 13, row_px=40)
+    assert text[0].count("<br>") == 1 and text[1] == "Space" and widest <= 160
+    text, widest = charts.axis_labels([long], 160, 13, row_px=18)  # rows too low for two lines
+    assert text[0].endswith("…") and "<br>" not in text[0] and widest <= 160
+    assert charts.axis_labels(["Space"], 160, 13) == (["Space"], charts.text_px("Space", 13))
+    # the heatmap keeps the full names as categories (hover, table) and shows the short ones
+    df = pd.DataFrame({"theme_name": [long, "Space"], "sector": ["ITU-R", "ITU-R"],
+                       "computed_status": ["on_track", "at_risk"]})
+    fig = charts.theme_sector_heatmap(df, AS_OF, width=380)
+    assert list(fig.data[0].y) == [long, "Space"]
+    assert fig.layout.yaxis.ticktext[0] != long and fig.layout.yaxis.tickvals[0] == long
+
+
+@pytest.mark.parametrize(
+    ("columns", "plot_px", "lang", "mode"),
+    [(2, 400, "en", "full"), (5, 400, "en", "short"), (5, 400, "fr", "short"), (12, 400, "en", "symbol"),
+     (5, 250, "fr", "symbol"), (4, 600, "fr", "full")],
+)
+def test_heatmap_cell_labels_follow_the_cell_width(columns, plot_px, lang, mode):
+    assert charts.cell_labels(columns, plot_px, 13, lang) == mode
+    cell = plot_px / columns - 8
+    label = {"full": charts.status_text, "short": charts.status_short}.get(mode)
+    if label:  # the chosen labels fit their cells
+        assert all(charts.text_px(label(s, lang), 13) <= cell for s in STATUSES)
+
+
+def test_many_sectors_in_a_narrow_heatmap_show_symbols_and_keep_words_in_the_hover():
+    df = pd.DataFrame({"theme_name": ["Space"] * 5, "sector": ["GS", "ITU-R", "ITU-T", "ITU-D", "RO"],
+                       "computed_status": ["on_track", "at_risk", "off_track", "completed", "not_reported"]})
+    hm = charts.theme_sector_heatmap(df, AS_OF, width=300, lang="fr").data[0]
+    assert list(hm.text[0]) == ["●", "▲", "✕", "✓", "?"]
+    assert hm.customdata[0][2] == "✕ Hors trajectoire"
+
+
+def test_status_history_fills_quarters_without_a_report():
+    df = pd.DataFrame({"period": ["2025-Q1", "2025-Q2", "2025-Q2"], "sector": ["GS", "GS", "ITU-R"],
+                       "computed_status": ["on_track", "on_track", "at_risk"]})
+    hm = charts.status_history(df, AS_OF).data[0]
+    assert list(hm.y) == ["GS", "ITU-R"]
+    assert hm.z[1][0] == STATUSES.index("not_reported") and "?" in hm.text[1][0]
+
+
+def test_quarters_are_thinned_rather_than_slanted_when_they_do_not_fit():
+    periods = [f"{y}-Q{q}" for y in (2024, 2025, 2026) for q in (1, 2, 3, 4)]
+    ticks = charts._period_ticks(periods, 300, 14)
+    assert ticks["tickangle"] == 0 and ticks["tickvals"][-1] == "2026-Q4"
+    assert len(ticks["tickvals"]) * (charts.text_px("2026-Q4", 14) + 14) <= 300
+    assert charts._period_ticks(periods[:3], 600, 14)["tickvals"] == periods[:3]
+
+
+def test_french_figures_use_a_decimal_comma_and_thin_space_thousands():
+    assert charts.number(36.5, "fr") == "36,5" and charts.number(0.89, "fr") == "0,89"
+    assert charts.number(1234567, "fr") == "1\u202f234\u202f567" and charts.number(36.5) == "36.5"
+    df = pd.DataFrame({"status": STATUSES, "themes": [1, 9, 3, 2, 0]})
+    assert charts.status_counts_bar(df, AS_OF, lang="fr").layout.separators == ",\u202f"
+    assert charts.status_counts_bar(df, AS_OF).layout.separators == ".,"
+
+
+def test_legend_has_its_own_band_under_the_title_and_trend_lines_differ_by_more_than_colour():
+    df = pd.DataFrame({"period": ["2025-Q1", "2025-Q2"] * 4,
+                       "track_name": [n for n in ("Strategic leadership", "Programmatic coordination",
+                                                  "Performance and transformation", "Web-based reporting")
+                                      for _ in range(2)], "share": [50.0, 60.0] * 4})
+    narrow, wide = charts.progress_trend(df, AS_OF, width=380), charts.progress_trend(df, AS_OF, width=1400)
+    assert narrow.layout.legend.yref == "container" and narrow.layout.legend.yanchor == "top"
+    assert narrow.layout.margin.t > wide.layout.margin.t  # more legend rows, more room above the plot
+    assert len({t.line.dash for t in narrow.data}) == 4 and len({t.marker.symbol for t in narrow.data}) == 4
+    assert len({t.line.color for t in narrow.data}) == 4
+
+
+def test_series_colours_stand_out_from_white():
+    from tests.test_contrast import contrast
+
+    assert all(contrast(c, "#FFFFFF") >= 3 for c in charts.SERIES)
+
+
+def test_indicator_panels_stack_when_narrow_and_titles_get_room():
+    d = dt.date
+    names = ["Joint activities delivered with other Sectors", "Member States reached", "Participants trained"]
+    df = pd.DataFrame({"period": ["2025-Q1"] * 3, "period_end": [d(2025, 3, 31)] * 3, "sector": ["GS"] * 3,
+                       "name": names, "unit": ["number"] * 3, "baseline": [0.0] * 3,
+                       "baseline_date": [d(2024, 1, 1)] * 3, "target": [10.0] * 3,
+                       "target_date": [d(2026, 12, 31)] * 3, "actual": [2.0] * 3})
+    narrow = charts.indicator_chart(df, AS_OF, width=480).layout
+    assert narrow.xaxis.domain == narrow.xaxis3.domain  # one column of panels
+    wide = charts.indicator_chart(df, AS_OF, width=1400).layout
+    assert wide.xaxis.domain[1] < wide.xaxis2.domain[0] < wide.xaxis2.domain[1] < wide.xaxis3.domain[0]
+    # every panel title fits its panel: wrapped to its width
+    for note in wide.annotations[:3]:
+        assert all(charts.text_px(line, 15) <= 0.3 * 1400 for line in note.text.split("<br>"))
