@@ -98,10 +98,12 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def run_server(db: Path, log: Path) -> Iterator[Server]:
-    """Start `streamlit run dashboard.py` on a free port with ISC_DB=db; stop its process group."""
-    port = _free_port()
-    env = {**os.environ, "ISC_DB": str(db), "PYTHONUNBUFFERED": "1"}
+def run_server(db: Path, log: Path, *, port: int | None = None, extra_args: tuple[str, ...] = (),
+               extra_env: dict | None = None) -> Iterator[Server]:
+    """Start `streamlit run dashboard.py` on a free port (or `port`) with ISC_DB=db; stop its
+    process group. `extra_args` go to `streamlit run` (e.g. --secrets.files for a sign-in test)."""
+    port = port or _free_port()
+    env = {**os.environ, "ISC_DB": str(db), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     cmd = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
         "--server.port", str(port),
@@ -109,6 +111,7 @@ def run_server(db: Path, log: Path) -> Iterator[Server]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(
