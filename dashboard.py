@@ -13,7 +13,7 @@ from isc import i18n
 from isc.db import connection
 from isc.periods import default_period, today
 from pages import identity as ident
-from pages.common import FILTER_KEYS, lang, q, t
+from pages.common import FILTER_KEYS, READABLE_CSS, lang, q, t
 
 # Right-to-left languages (the catalogue's "_meta": {"dir": "rtl"}): the main area and the sidebar
 # text run right to left; the charts keep their own layout.
@@ -159,4 +159,5 @@ ident.view_gate()  # [isc] require_sign_in_to_view: a signed-out visitor sees on
 sidebar_navigation(pages)
 shared_filters()
 st.session_state["_chart_numbers"] = []  # charts are numbered in the order a run shows them
+st.html(READABLE_CSS)  # metric and widget labels wrap rather than end in "…" (style only: no room taken)
 nav.run()

@@ -207,7 +207,8 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     assert any(t.startswith("Statut par thème et par Secteur") for t in titles), titles
     heat = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Statut par thème"))
     assert "Espace" in heat["data"][0]["y"]  # theme names from the reference data's name_fr column
-    assert "✕ Hors" in {c for row in heat["data"][0]["text"] for c in row}
+    # narrow cells show the symbol (issue 15); the full French word is in the hover
+    assert "✕ Hors trajectoire" in {c for row in heat["data"][0]["customdata"] for c in row}
     assert heat["layout"]["xaxis"]["title"]["text"] == "Secteur (rapport)"
     assert all("Données au" in a["text"] for f in figures(at) for a in f["layout"]["annotations"][-1:])
     # four boxes count themes by status, the fifth counts missing reports
@@ -219,9 +220,10 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     assert "Données au" in captions and "Data as of" not in captions
     sidebar = [e.label for e in at.sidebar.selectbox]
     assert sidebar[:2] == ["Langue", "Période"]
-    why = next(e for e in at.expander if e.label.startswith("Pourquoi")).dataframe[0].value
-    assert why["detail"].str.startswith(("valeur réelle", "en retard", "signalée", "aucune")).any()
-    assert not why["detail"].str.startswith(("actual ", "overdue:", "reported as")).any()
+    # the "Why?" list (issue 15): the rule's own words in French
+    why = " ".join(m.value for m in next(e for e in at.expander if e.label.startswith("Pourquoi")).markdown)
+    assert any(w in why for w in (": valeur réelle", ": en retard", ": signalée", ": aucune")), why
+    assert not any(w in why for w in (": actual ", ": overdue:", ": reported as")), why
 
 
 @pytest.mark.parametrize(
