@@ -9,6 +9,10 @@ Works on the uploaded bytes with openpyxl. Call it only for files the reader cou
 (etl.reader refuses bombs and oversized sheets before openpyxl ever sees them). It checks the
 file with etl.reader.sniff again all the same, and whatever goes wrong ends as a ValueError: a
 file that cannot be annotated is simply offered without its marked copy, never a traceback.
+
+openpyxl costs about 15 kB and 20 us per cell, so a workbook with more than MAX_CELLS cells
+(counted cheaply by etl.reader.count_cells before openpyxl is used) is not marked up:
+TooManyCells (a ValueError) says so, and the caller offers the list of problems alone.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import quote_sheetname
 
-from etl.reader import sniff
+from etl.reader import count_cells, sniff
 from etl.validate import Issue
 
 ERROR_COLOR = "FFC7CE"  # light red
@@ -35,6 +39,16 @@ _HEADERS = ("Severity", "Sheet", "Cell", "Value found", "Expected", "Problem", "
 # An issue about a group of cells (the stray cells of one column) marks each of them, up to this
 # many; the Problems sheet lists the issue once, linked to its first cell.
 MAX_CELLS_PER_ISSUE = 1000
+# Above this many cells in its sheets a workbook gets no marked copy (openpyxl would need gigabytes).
+MAX_CELLS = 200_000
+
+
+class TooManyCells(ValueError):
+    """The workbook is too large to be marked up; `cells` is how many it has."""
+
+    def __init__(self, cells: int):
+        super().__init__(f"the workbook has {cells:,} cells, over the {MAX_CELLS:,} a marked copy is made for")
+        self.cells = cells
 
 
 def _as_issue(i: Issue | dict) -> Issue:
@@ -88,6 +102,12 @@ def annotate(data: bytes, issues: list[Issue | dict]) -> bytes:
     cannot be annotated: a damaged or hostile file, or anything openpyxl trips over."""
     try:
         sniff(data)  # no bomb, no damaged part reaches openpyxl
+        cells = count_cells(data)
+    except Exception as exc:  # noqa: BLE001 - any failure means "cannot annotate"
+        raise ValueError(f"the workbook cannot be opened for annotation: {exc}") from exc
+    if cells > MAX_CELLS:
+        raise TooManyCells(cells)
+    try:
         return _annotated(data, [_as_issue(i) for i in issues])
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot annotate"
         raise ValueError(f"the workbook cannot be opened for annotation: {exc}") from exc

@@ -244,6 +244,28 @@ def load_bytes(
         original.discard()
 
 
+# Faults of the machine, not of the file: the words the Upload page shows for them (load.fault_*).
+FAULT_KEYS = ("load.fault_disk_full", "load.fault_read_only", "load.fault_busy")
+
+
+def fault(exc: BaseException) -> str | None:
+    """The catalogue key of a plain sentence for a load that failed because of the server's disk
+    or database file (full, read-only, locked by another program); None for anything else."""
+    import errno
+
+    if isinstance(exc, connection.DatabaseBusy):
+        return "load.fault_busy"
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    if code in (errno.ENOSPC, errno.EDQUOT) or "no space left" in text or "disk quota" in text:
+        return "load.fault_disk_full"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text or "permission denied" in text:
+        return "load.fault_read_only"
+    if isinstance(exc, duckdb.Error) and ("could not set lock" in text or "conflicting lock" in text):
+        return "load.fault_busy"
+    return None
+
+
 def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None = None,
                uploaded_by: str = "local") -> list[Outcome]:
     ref = Reference.load()

@@ -186,6 +186,8 @@ def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> bytes:
     try:
         with zf.open(info) as f:
             return f.read(size)
+    except MemoryError:
+        raise
     except Exception as exc:  # noqa: BLE001 - see _problem_of
         raise _problem_of(zf, info, exc) from exc
 
@@ -202,7 +204,7 @@ def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | None = 
         data = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else b""
     try:
         return _inflate(data, info, info.file_size if budget is None else min(info.file_size, budget))
-    except UnreadableWorkbook:
+    except (UnreadableWorkbook, MemoryError):  # out of memory is not a damaged part
         raise
     except Exception as exc:  # noqa: BLE001 - see _problem_of
         raise _problem_of(zf, info, exc) from exc
@@ -516,7 +518,7 @@ def read_workbook(data: bytes) -> RawWorkbook:
     sniff(data)
     try:
         formulas = inspect_parts(data)
-    except UnreadableWorkbook:
+    except (UnreadableWorkbook, MemoryError):  # out of memory: the caller's limit, not the file's fault
         raise
     except Exception as exc:  # noqa: BLE001 - sniff has checked every part; still, never a traceback
         raise UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable",
@@ -535,7 +537,7 @@ def read_workbook(data: bytes) -> RawWorkbook:
             sheets[sheet] = parsed.to_python(skip_empty_area=False)
             merged[sheet] = _merged(parsed)
     except BaseException as exc:  # calamine raises several types (a Rust panic is a BaseException)
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
             raise
         raise _calamine_problem(data, sheet, exc) from exc
     return RawWorkbook(sheets, hidden, order, merged, formulas)

@@ -15,10 +15,11 @@ import hashlib
 import inspect
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
-from etl import annotate, load, preview
+from etl import annotate, load, preview, sandbox
 from etl.reference import Reference
 from etl.template import template_bytes
 from etl.validate import Issue, Validation
@@ -49,6 +50,8 @@ class Checked:
     preview: preview.Preview | None = None
     refusal: str | None = None
     previous: uploads.LiveReport | None = None  # last quarter's live report of the theme and Sector
+    not_marked: str | None = None  # why there is no marked copy (etl.sandbox.Checked.not_marked)
+    cells: int = 0  # the file's cells, when that is why
 
     @property
     def live_id(self) -> int | None:
@@ -77,14 +80,11 @@ def _template(theme: str, period: str, sector: str, fingerprint: tuple, language
 
 def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Checked:
     """Validate one uploaded file; annotate it when it has issues; preview it when it is valid."""
-    result = load.check(data, ref)
-    checked = Checked(name, data, hashlib.sha256(data).hexdigest(), result)
-    readable = not any(i.sheet == "(file)" for i in result.issues)
-    if result.issues and readable:
-        try:
-            checked.annotated = annotate.annotate(data, result.issues)
-        except ValueError:
-            checked.annotated = None
+    # In a child process with memory and time limits: one user's file never stalls the others.
+    done = sandbox.check(data, ref)
+    result = done.validation
+    checked = Checked(name, data, hashlib.sha256(data).hexdigest(), result, done.annotated,
+                      not_marked=done.not_marked, cells=done.cells)
     if result.ok:
         theme, period, sector = result.report.key
         checked.refusal = None if who.may(auth.UPLOAD, theme=theme, sector=sector) else who.refusal(theme, sector)
@@ -271,6 +271,11 @@ def _validation_report(c: Checked, tag: str) -> None:
         st.dataframe(
             _issue_table(warnings, t("upload.warning")), hide_index=True, width="stretch", key=f"warnings_{tag}"
         )
+    if not c.annotated and getattr(c, "not_marked", None):  # say why there is no marked copy
+        if c.not_marked == "cells":
+            st.caption(t("upload.too_large_to_mark", cells=f"{c.cells:,}", limit=f"{annotate.MAX_CELLS:,}"))
+        elif c.not_marked in ("memory", "time"):
+            st.caption(t("upload.not_marked"))
     if c.annotated:
         stem = c.name.rsplit(".", 1)[0]
         st.download_button(
@@ -397,7 +402,12 @@ def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
         return
     try:
         outcome = load.load_bytes(c.data, c.name, uploaded_by=who.actor, ref=ref, expected_live=c.live_id,
-                                  issuer=who.issuer, subject=who.subject)
+                                  issuer=who.issuer, subject=who.subject, validation=c.validation)
+    except (OSError, duckdb.Error) as exc:  # the server's disk or database file, not the report
+        fault = load.fault(exc)
+        if fault is None:
+            raise
+        outcome = load.Outcome(c.name, c.sha256, "failed", i18n.translate("en", fault), message_key=fault)
     except connection.DatabaseBusy:
         outcome = load.Outcome(
             c.name,
@@ -429,6 +439,8 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
             return
         if outcome is not None and outcome.outcome == "conflict":
             st.warning(md(outcome.message_in(lang())), icon=":material/sync_problem:")
+        if outcome is not None and outcome.outcome == "failed":  # disk full, read-only, locked
+            st.error(md(outcome.message_in(lang())), icon=":material/error:")
         _validation_report(c, str(n))
         if not c.validation.ok:
             return

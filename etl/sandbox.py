@@ -1,0 +1,161 @@
+"""Check (and mark up) one uploaded workbook in a child process with a memory and a time limit.
+
+The Upload page serves every session from one server process: a hostile or merely enormous
+file checked there could take gigabytes and minutes from everyone (issue 18). Here the check
+(etl.load.check) and the marked-up copy (etl.annotate) run in a child process forked from a
+warm "forkserver" (etl and openpyxl already imported, so a child starts in milliseconds), under
+an address-space limit (RLIMIT_AS, MEMORY_LIMIT) and a wall-clock limit (TIME_LIMIT, then the
+child is killed). Out of memory or out of time, the file gets a plain refusal (an Issue on the
+"(file)" sheet, like any unreadable file), never a traceback, and the server is untouched. At
+most MAX_PARALLEL checks run at once; more wait for a slot.
+
+The validation comes back first and the marked copy second, so a file whose marked copy runs
+out of time or memory keeps its list of problems (`Checked.not_marked` says why there is no copy).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.spawn
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from etl.reference import Reference
+from etl.validate import Issue, Validation
+
+MEMORY_LIMIT = int(os.environ.get("ISC_CHECK_MEMORY_MB", "1536")) * 1024 * 1024
+TIME_LIMIT = float(os.environ.get("ISC_CHECK_SECONDS", "60"))
+MAX_PARALLEL = 2  # checks at once (the others wait): the machine keeps cores for the pages
+_slots = threading.BoundedSemaphore(MAX_PARALLEL)
+_context_lock = threading.Lock()
+_context = None
+
+
+def _without_main(prepare):
+    """multiprocessing.spawn.prepare, minus re-running the parent's __main__ in the child. Under
+    Streamlit, __main__ is the page script being run (dashboard.py): a child must never run the
+    app. Installed where this module is imported, so in the forkserver (it is preloaded there)
+    and in every child forked from it; the targets here need nothing from __main__."""
+    if getattr(prepare, "without_main", False):
+        return prepare
+
+    def wrapped(data):
+        prepare({k: v for k, v in data.items() if k not in ("init_main_from_path", "init_main_from_name")})
+
+    wrapped.without_main = True
+    return wrapped
+
+
+multiprocessing.spawn.prepare = _without_main(multiprocessing.spawn.prepare)
+
+
+@dataclass
+class Checked:
+    validation: Validation
+    annotated: bytes | None = None
+    # why there is no marked copy although there are issues: "cells" (too many cells for one,
+    # `cells` says how many), "memory", "time", "failed" (openpyxl could not open it); None otherwise
+    not_marked: str | None = None
+    cells: int = 0
+
+
+def _ctx():
+    global _context
+    with _context_lock:
+        if _context is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["etl.load", "etl.annotate", "etl.sandbox"])
+            _context = ctx
+        return _context
+
+
+def refusal(kind: str) -> Validation:
+    """The validation of a file whose check ran out of memory ("memory") or time ("time")."""
+    if kind == "memory":
+        limit = MEMORY_LIMIT // (1024 * 1024)
+        key, params = "file_memory", {"limit": limit}
+        text = (f"checking the file needed more than the {limit} MB of memory a file may use; a theme report "
+                "is far smaller: look for a sheet with a very large used area or very long texts")
+    else:
+        limit = round(TIME_LIMIT)
+        key, params = "file_time", {"limit": limit}
+        text = (f"checking the file took longer than the {limit} seconds a file may take; a theme report "
+                "is far smaller: look for a sheet with a very large used area or very long texts")
+    return Validation(None, [Issue("error", "(file)", None, None, "", "an .xlsx theme report", text,
+                                   "Download the template and fill it in.", key, params)])
+
+
+def _child(conn, data: bytes, ref: Reference, mark: bool, memory: int) -> None:
+    """In the child: limit the address space, check, send the validation, then the marked copy."""
+    import resource
+
+    if memory:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:  # already limited from outside: stay within it
+            memory = min(memory, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    from etl import annotate, load
+
+    try:
+        result = load.check(data, ref)
+    except MemoryError:
+        conn.send(("memory", None))
+        return
+    conn.send(("ok", result))
+    readable = not any(i.sheet == "(file)" for i in result.issues)
+    if not (mark and result.issues and readable):
+        conn.send(("none", None))
+        return
+    try:
+        conn.send(("ok", annotate.annotate(data, result.issues)))
+    except annotate.TooManyCells as exc:
+        conn.send(("cells", exc.cells))
+    except MemoryError:
+        conn.send(("memory", None))
+    except ValueError as exc:
+        conn.send(("memory" if isinstance(exc.__cause__, MemoryError) else "failed", None))
+
+
+def _receive(conn, proc, deadline: float):
+    """(what, value) from the child; ("time", None) past the deadline, ("memory", None) if it died
+    (a native allocation failure aborts the process)."""
+    if not conn.poll(max(0.0, deadline - time.monotonic())):
+        return "time", None
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return "memory", None
+
+
+def check(data: bytes, ref: Reference, mark: bool = True, *, memory: int | None = None,
+          seconds: float | None = None) -> Checked:
+    """etl.load.check(data, ref) and, when `mark` and the file has issues, its marked-up copy,
+    in a child process limited to `memory` bytes (default MEMORY_LIMIT) and `seconds` (TIME_LIMIT)."""
+    memory = MEMORY_LIMIT if memory is None else memory
+    seconds = TIME_LIMIT if seconds is None else seconds
+    ctx = _ctx()
+    with _slots:
+        deadline = time.monotonic() + seconds
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(sender, data, ref, mark, memory), daemon=True)
+        proc.start()
+        sender.close()
+        try:
+            what, value = _receive(receiver, proc, deadline)
+            if what != "ok":
+                return Checked(refusal(what))
+            out = Checked(value)
+            what, value = _receive(receiver, proc, deadline)
+            if what == "ok":
+                out.annotated = value
+            elif what != "none":
+                out.not_marked = what
+                out.cells = value if what == "cells" else 0
+            return out
+        finally:
+            receiver.close()
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
