@@ -172,11 +172,37 @@ def _table(doc, header: list[str], rows: list[list[str]], widths_cm: list[float]
     for row in rows:
         for cell, text in zip(table.add_row().cells, row, strict=True):
             cell.text = text
-    if widths_cm:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths_cm, strict=True):
-                cell.width = Cm(w)
+    # Bold header row only (the style's first-column emphasis off); the header repeats on
+    # each page; widths set on the grid (LibreOffice) and on every cell (Word).
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is None:
+        look = OxmlElement("w:tblLook")
+        table._tbl.tblPr.append(look)
+    for attr, value in (("w:firstRow", "1"), ("w:firstColumn", "0"), ("w:lastRow", "0"), ("w:lastColumn", "0"),
+                        ("w:noHBand", "0"), ("w:noVBand", "1"), ("w:val", "0420")):  # fmt: skip
+        look.set(qn(attr), value)
+    header_pr = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header_pr.append(repeat)
+    widths_cm = widths_cm or [(PAGE_W_CM - 2 * MARGIN_CM) / len(header)] * len(header)
+    table.autofit = False
+    for column, w in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(w)
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(w)
     return table
+
+
+def _caption(doc, text: str):
+    """A caption kept on the page of the table it introduces."""
+    p = doc.add_paragraph(text, style="Caption")
+    p.paragraph_format.keep_with_next = True
+    return p
 
 
 def docx_bytes(mn: Minutes) -> bytes:
@@ -218,7 +244,7 @@ def docx_bytes(mn: Minutes) -> bytes:
         doc.add_paragraph(t("minutes.no_earlier_actions"))
     else:
         number += 1
-        doc.add_paragraph(t("minutes.table_earlier", n=number), style="Caption")
+        _caption(doc, t("minutes.table_earlier", n=number))
         _table(
             doc,
             [t("minutes.col_action"), t("minutes.col_theme"), t("minutes.col_owner"), t("minutes.col_due"),
@@ -228,6 +254,7 @@ def docx_bytes(mn: Minutes) -> bytes:
                  f"{a.set_title} ({_date(a.set_at)})", _status_word(a.status, mn)]
                 for a in mn.earlier_actions.itertuples(index=False)
             ],
+            [5.0, 1.8, 2.4, 2.2, 2.8, 1.8],
         )
 
     doc.add_heading(t("minutes.themes_discussed"), level=1)
@@ -257,17 +284,17 @@ def docx_bytes(mn: Minutes) -> bytes:
             p.add_run(th.decided)
         if not th.actions.empty:
             number += 1
-            doc.add_paragraph(t("minutes.table_actions", n=number, theme=th.name), style="Caption")
+            _caption(doc, t("minutes.table_actions", n=number, theme=th.name))
             _table(
                 doc,
                 [t("minutes.col_action"), t("minutes.col_owner"), t("minutes.col_due")],
                 [[str(a.text), str(a.owner or ""), _date(a.due_date)] for a in th.actions.itertuples(index=False)],
-                [10.0, 3.5, 2.5],
+                [9.5, 3.5, 3.0],
             )
 
     doc.add_heading(t("minutes.all_themes"), level=1)
     number += 1
-    doc.add_paragraph(t("minutes.table_all", n=number, version=mn.frozen_version), style="Caption")
+    _caption(doc, t("minutes.table_all", n=number, version=mn.frozen_version))
     _table(
         doc,
         [t("minutes.col_theme"), t("minutes.col_track"), t("minutes.col_status"), t("minutes.col_reported")],
@@ -276,7 +303,7 @@ def docx_bytes(mn: Minutes) -> bytes:
              t("minutes.n_of_m", n=int(r.sectors_reported), m=int(r.sectors_expected))]
             for r in mn.agenda.itertuples(index=False)
         ],
-        [6.5, 4.5, 2.5, 2.5],
+        [6.0, 4.5, 2.8, 2.7],
     )
     doc.add_paragraph(t("minutes.source", version=mn.frozen_version))
     buf = io.BytesIO()

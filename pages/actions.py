@@ -130,7 +130,7 @@ if history.empty:
 else:
     texts = dict(zip(register["id"].astype(int), register["text"], strict=True))
     first = history.groupby("action_id")["id"].transform("min") == history["id"]
-    st.dataframe(
+    st.container(key="actions_history_box").dataframe(
         pd.DataFrame(
             {
                 t("actions.col_when"): [_when(v) for v in history["changed_at"]],
