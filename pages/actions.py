@@ -17,7 +17,7 @@ from isc import meeting as meeting_rules
 from isc.db import coordination
 from isc.periods import today
 from pages import identity
-from pages.common import t
+from pages.common import data_table, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHO = identity.current()
@@ -87,7 +87,7 @@ table = pd.DataFrame(
         ],
     }
 )
-st.dataframe(table, hide_index=True, width="stretch", key="actions_table")
+data_table(table, hide_index=True, width="stretch", key="actions_table")
 st.download_button(
     t("actions.download", n=len(table)),
     export.table_xlsx(table, t("actions.sheet"), t("actions.sheet_note", date=f"{today():%Y-%m-%d}")),

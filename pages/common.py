@@ -17,13 +17,59 @@ from isc.db import connection, queries
 FILTER_KEYS = ("period", "track", "sector", "theme")
 
 
-_MARKDOWN = re.compile(r"([\\`*\[\]<>|~$])")
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|~$]|!(?=\\?\[))")
 
 
 def md(text) -> str:
     """Text from outside (uploaded titles, names from reference data, file names) made inert for
-    st.markdown and titles: no links, images, HTML, code or maths can be smuggled in."""
+    st.markdown and titles: no links, images, HTML, code or maths can be smuggled in. An image
+    (`![x](http://...)`, which the browser would fetch from that server, or `![x][ref]`) shows
+    as its text: its brackets and its "!" are escaped."""
     return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def sheet_safe(value):
+    """Text a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage
+    return) with a single quote in front (OWASP's advice), as the app's own exports do; numbers
+    written as text ("-5", "+3.5%") and everything that is not text stay as they are."""
+    if isinstance(value, str):
+        if value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+            return "'" + value
+        return value
+    if isinstance(value, list | tuple):
+        return [sheet_safe(v) for v in value]
+    return value
+
+
+def sheet_safe_frame(df):
+    """`df` with sheet_safe applied to its text cells (a copy; the original is shared by caches)."""
+    import pandas as pd
+
+    changes = {}
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            safe = s.map(sheet_safe)
+            if not safe.equals(s):
+                changes[i] = safe
+    if not changes:
+        return df
+    out = df.copy()
+    for i, safe in changes.items():
+        out.isetitem(i, safe)
+    return out
+
+
+def data_table(df, **kwargs):
+    """st.dataframe for every table on the pages: the same arguments, with text that a
+    spreadsheet would run as a formula neutralised (sheet_safe) in what is sent to the browser,
+    so Streamlit's own "Download as CSV" and copy to the clipboard never carry a live formula
+    (issue 18). The only change users see is a quote before such text ('=HYPERLINK(...))."""
+    return st.dataframe(sheet_safe_frame(df), **kwargs)
 
 
 def lang() -> str:
@@ -177,7 +223,7 @@ def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> Non
         chart_export(fig, df[table_columns] if table_columns else df, key, number)
     if show_table:
         shown = df[table_columns] if table_columns else df
-        st.dataframe(shown, hide_index=True, key=f"df_{key}", column_config=column_labels(shown.columns))
+        data_table(shown, hide_index=True, key=f"df_{key}", column_config=column_labels(shown.columns))
 
 
 CHART_NUMBERS = "_chart_numbers"  # reset by dashboard.py at the top of every run
@@ -307,7 +353,7 @@ def explain_status(
             st.write(t("common.why_nothing"))
             return
         view = reasons_view(reasons)
-        st.dataframe(
+        data_table(
             view[["sector", "computed_status", "kind", "ref", "label", "status", "detail"]],
             hide_index=True,
             key=f"why_{theme}_{period}_{sector}_{label}",
@@ -369,7 +415,7 @@ def explain_statuses(
         reasons = reasons[reasons["sector"] == sector]
     with st.expander(label or t("common.why"), icon=":material/help:"):
         view = reasons_view(reasons).assign(theme=reasons["theme"].map(themes))
-        st.dataframe(
+        data_table(
             view[["theme", "sector", "computed_status", "label", "status", "detail"]],
             hide_index=True,
             key="why_many",

@@ -18,7 +18,17 @@ from isc import coordination_charts as charts
 from isc.db import connection, coordination, queries
 from isc.periods import Period, default_period, today
 from pages import identity
-from pages.common import as_of_caption, column_labels, filters, lang, localise, reflow, show_chart, t
+from pages.common import (
+    as_of_caption,
+    column_labels,
+    data_table,
+    filters,
+    lang,
+    localise,
+    reflow,
+    show_chart,
+    t,
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -111,7 +121,7 @@ overdue = comp.overdue(table, period)
 if overdue.empty:
     st.success(t("completeness.no_overdue", period=period))
 else:
-    st.dataframe(
+    data_table(
         overdue,
         hide_index=True,
         width="stretch",
@@ -180,7 +190,7 @@ def reminder_section(table, period: str) -> None:
         st.success(t("reminders.none", period=period))
     else:
         st.markdown(t("reminders.ready", n=len(batch), reports=len(rows)))
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 {
                     t("reminders.col_to"): [r.recipient for r in batch],
@@ -231,7 +241,7 @@ def reminder_section(table, period: str) -> None:
     if not log.empty:
         st.markdown(t("reminders.log_title", period=period))
         how = {"smtp": t("reminders.how_smtp"), "eml": t("reminders.how_eml")}
-        st.dataframe(
+        data_table(
             pd.DataFrame(
                 {
                     t("reminders.col_when"): [f"{pd.Timestamp(v):%Y-%m-%d %H:%M}" for v in log["sent_at"]],
@@ -263,4 +273,4 @@ with st.expander(t("completeness.all_expected", period=period)):
         ]
     ].copy()
     show["status"] = show["status"].map(lambda s: charts.completeness_label(s, lang()))
-    st.dataframe(show, hide_index=True, width="stretch", key="all_reports", column_config=column_labels(show.columns))
+    data_table(show, hide_index=True, width="stretch", key="all_reports", column_config=column_labels(show.columns))

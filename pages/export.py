@@ -5,8 +5,6 @@ for one data version (latest by default; any earlier one can be chosen, or read 
 pack's manifest) so a document sent to Council can be rebuilt later with the same numbers.
 """
 
-import io
-import json
 import zipfile
 
 import streamlit as st
@@ -15,7 +13,7 @@ from isc import auth, i18n, pack
 from isc.db import connection
 from isc.periods import today
 from pages import identity as ident
-from pages.common import filters, lang, q, t
+from pages.common import data_table, filters, lang, q, t
 
 f = filters()
 st.header(t("export.title"), anchor=False)
@@ -50,7 +48,7 @@ with st.expander(t("export.rebuild"), icon=":material/history:"):
     if sent is not None:
         try:
             raw = sent.getvalue()
-            manifest = pack.read_manifest(raw) if zipfile.is_zipfile(io.BytesIO(raw)) else json.loads(raw)
+            manifest = pack.upload_manifest(raw)  # bounded: size, inflated size, nesting, shape
             args = pack.rebuild_args(manifest)
         except (KeyError, ValueError, zipfile.BadZipFile) as e:
             st.error(t("export.not_manifest", error=e))
@@ -164,7 +162,7 @@ if result is not None:
                 label, result.files[ext], file_name=result.file_names[ext], mime=pack.Pack.MIME[ext],
                 key=f"export_download_{ext}", icon=icons[ext], on_click="ignore",
             )
-    st.dataframe(
+    data_table(
         [{"figure": r["number"], "title": r["title"], "data": r["data"]} for r in m["charts"]],
         hide_index=True, key="export_figures",
     )

@@ -21,7 +21,7 @@ from etl import load
 from isc import auth
 from isc.db import connection, uploads
 from pages import identity as ident
-from pages.common import t
+from pages.common import data_table, t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -250,7 +250,7 @@ def main() -> None:
             "sha256",
         ]
     ]
-    st.dataframe(
+    data_table(
         shown, hide_index=True, width="stretch", height=360, key="history_table",
         column_config={
             "id": st.column_config.NumberColumn(t("history.col_upload"), format="#%d"),
@@ -285,7 +285,7 @@ def main() -> None:
     events = _events(fp)
     if not emails:
         events = events.assign(actor=[ident.email_or_hidden(x, allowed=False) for x in events["actor"]])
-    st.dataframe(
+    data_table(
         events, hide_index=True, width="stretch", height=300, key="history_events",
         column_config={
             "version": t("history.col_version"),

@@ -30,7 +30,7 @@ from isc import status as rule
 from isc.db import connection, coordination
 from isc.periods import today
 from pages import identity
-from pages.common import lang, md, q, t
+from pages.common import data_table, lang, md, q, t
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -161,7 +161,7 @@ def start_screen() -> None:
                 ],
             }
         )
-        st.dataframe(table, hide_index=True, width="stretch", key="past_meetings", height=min(38 + 35 * len(past), 300))
+        data_table(table, hide_index=True, width="stretch", key="past_meetings", height=min(38 + 35 * len(past), 300))
         labels = {
             int(r.id): f"{r.title} ({r.body}, {r.starts_at:%Y-%m-%d %H:%M}, {r.period})" for r in past.itertuples()
         }

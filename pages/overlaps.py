@@ -10,7 +10,7 @@ import streamlit as st
 from isc import auth, overlaps
 from isc.db import connection, coordination, queries
 from pages import identity as ident
-from pages.common import as_of_caption, column_labels, filters, md, t
+from pages.common import as_of_caption, column_labels, data_table, filters, md, t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -152,12 +152,12 @@ else:
     show = joint[["theme", "activity_id", "title", "lead_sector", "partners", "reported_by"]].copy()
     show["partners"] = show["partners"].map(", ".join)
     show["reported_by"] = show["reported_by"].map(", ".join)
-    st.dataframe(show, hide_index=True, width="stretch", key="joint_table", column_config=column_labels(show.columns))
+    data_table(show, hide_index=True, width="stretch", key="joint_table", column_config=column_labels(show.columns))
 
 with st.expander(t("overlaps.reviewed_pairs", n=len(reviews))):
     if not reviews.empty:
         reviews = reviews.assign(verdict=reviews["verdict"].map(lambda v: verdicts.get(v, v)))
     reviews = ident.hide_emails(reviews, ["reviewer"], who)
-    st.dataframe(
+    data_table(
         reviews, hide_index=True, width="stretch", key="reviews_table", column_config=column_labels(reviews.columns)
     )

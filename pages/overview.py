@@ -10,6 +10,7 @@ from pages.common import (
     as_of_text,
     change_text,
     coverage_note,
+    data_table,
     figure,
     filters,
     md,
@@ -101,7 +102,7 @@ with left:
     )
     overdue = q("overdue_reports", period, dt.date.today(), 15, **sel)
     st.markdown(t("overview.most_overdue", n=len(overdue), days=15))
-    st.dataframe(
+    data_table(
         hide_emails(overdue.sort_values("days_overdue", ascending=False)[
             ["theme_name", "sector", "days_overdue", "email"]
         ], ["email"]),  # e-mail addresses for signed-in users only (issue 18)

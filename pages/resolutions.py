@@ -3,7 +3,18 @@ the themes that cover each, the gaps, and the "area of mutual interest" rule (se
 
 import streamlit as st
 
-from pages.common import as_of_text, column_labels, figure, filters, lang, q, reflow, show_chart, t
+from pages.common import (
+    as_of_text,
+    column_labels,
+    data_table,
+    figure,
+    filters,
+    lang,
+    q,
+    reflow,
+    show_chart,
+    t,
+)
 
 f = filters()
 period = f["period"]
@@ -67,7 +78,7 @@ with right:
             coverage=view["coverage"].map(lambda c: coverage.get(c, c)),
             reason=[_reason(r, s) for r, s in zip(view["reason"], view["sector_resolutions"], strict=True)],
         )
-    st.dataframe(
+    data_table(
         view[
             [
                 "code",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import as_of_text, figure, filters, md, q, reflow, show_chart, status_texts, t
+from pages.common import as_of_text, data_table, figure, filters, md, q, reflow, show_chart, status_texts, t
 
 f = filters()
 period = f["period"]
@@ -34,7 +34,7 @@ for col, code in zip(cards, compare, strict=False):
         a.metric(t("sectors.joint"), int(row["joint"]))
         b.metric(t("sectors.partner"), int(row["partnered"]))
         rs = q("report_status", period, track=f["track"], sector=code, theme=f["theme"])
-        st.dataframe(
+        data_table(
             rs.assign(status=status_texts(rs["computed_status"]))[["theme_name", "status"]],
             hide_index=True,
             height=240,

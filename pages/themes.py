@@ -7,6 +7,7 @@ from isc import indicators
 from pages.common import (
     as_of_text,
     column_labels,
+    data_table,
     explain_status,
     figure,
     filters,
@@ -95,7 +96,7 @@ with left:
                 {True: t("themes.agree_yes"), False: t("themes.agree_no")}
             ),
         )
-        st.dataframe(
+        data_table(
             view[["sector", "computed", "self_assessed", "agree", "focal_point"]],
             hide_index=True,
             key="themes_status_table",
@@ -115,7 +116,7 @@ with right:
     st.subheader(t("themes.focal_and_resolutions"))
     fp = info["focal_points"]
     fp = hide_emails(fp, ["email"])  # e-mail addresses for signed-in users only (issue 18)
-    st.dataframe(
+    data_table(
         fp[fp["sector"] == sector] if sector else fp,
         hide_index=True,
         key="themes_focal",
@@ -123,7 +124,7 @@ with right:
     )
     res = info["resolutions"]
     st.markdown(t("themes.linked_resolutions", n=len(res)))
-    st.dataframe(
+    data_table(
         res,
         hide_index=True,
         key="themes_resolutions",
@@ -134,7 +135,7 @@ with right:
         risks = risks[risks["sector"] == sector]
     st.markdown(t("themes.risks", n=len(risks)))
     risks = risks.drop(columns=["theme", "period"])
-    st.dataframe(risks, hide_index=True, key="themes_risks", column_config=column_labels(risks.columns))
+    data_table(risks, hide_index=True, key="themes_risks", column_config=column_labels(risks.columns))
 
 ind = q("indicator_history", theme)
 if sector:
@@ -150,7 +151,7 @@ if period and not ind.empty:
     if not table.empty:
         st.markdown(t("themes.indicators_table", period=period))
         table["combine"] = table["combine"].map(lambda c: t(f"themes.combine.{c}"))
-        st.dataframe(
+        data_table(
             table,
             hide_index=True,
             key="themes_indicator_table",
@@ -169,7 +170,7 @@ with left:
             partners=acts["partners"].map(lambda v: ", ".join(v) if v is not None else ""),
             joint_with=acts["joint_with"].map(lambda v: ", ".join(v) if v is not None else ""),
         )
-        st.dataframe(
+        data_table(
             view[
                 [
                     "reported_by",
@@ -197,7 +198,7 @@ with right:
     if sector:
         res = res[res["sector"] == sector]
     st.subheader(t("themes.results", n=len(res)))
-    st.dataframe(
+    data_table(
         res[["period", "sector", "title", "description"]],
         hide_index=True,
         key="themes_results",

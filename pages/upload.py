@@ -28,7 +28,7 @@ from isc.charts import status_label
 from isc.db import connection, uploads
 from isc.periods import Period
 from pages import identity as ident
-from pages.common import filters, lang, t
+from pages.common import data_table, filters, lang, t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -259,7 +259,7 @@ def _validation_report(c: Checked, tag: str) -> None:
     if errors:
         st.error(t("upload.errors_summary", errors=len(errors), warnings=len(warnings)), icon=":material/error:")
         st.markdown(t("upload.errors_title"))
-        st.dataframe(
+        data_table(
             _issue_table(errors, t("upload.error")), hide_index=True, width="stretch", key=f"errors_{tag}"
         )
     elif warnings:
@@ -268,7 +268,7 @@ def _validation_report(c: Checked, tag: str) -> None:
         st.success(t("upload.clean"), icon=":material/check_circle:")
     if warnings:
         st.markdown(t("upload.warnings_title"))
-        st.dataframe(
+        data_table(
             _issue_table(warnings, t("upload.warning")), hide_index=True, width="stretch", key=f"warnings_{tag}"
         )
     if not c.annotated and getattr(c, "not_marked", None):  # say why there is no marked copy
@@ -366,27 +366,27 @@ def _comparison_tables(p: preview.Preview, tag: str) -> None:
     }
     if p.activities_new and not p.is_new_report:
         st.markdown(t("upload.new_activities"))
-        st.dataframe(_rows_table(p.activities_new, act_cols), hide_index=True, key=f"p_an_{tag}")
+        data_table(_rows_table(p.activities_new, act_cols), hide_index=True, key=f"p_an_{tag}")
     if p.activity_changes:
         st.markdown(t("upload.changed_activities"))
-        st.dataframe(_changes_table(p.activity_changes, act_id, title), hide_index=True, key=f"p_ac_{tag}")
+        data_table(_changes_table(p.activity_changes, act_id, title), hide_index=True, key=f"p_ac_{tag}")
     if p.activities_removed:
         st.markdown(t("upload.removed_activities_note"))
-        st.dataframe(_rows_table(p.activities_removed, act_cols), hide_index=True, key=f"p_ar_{tag}")
+        data_table(_rows_table(p.activities_removed, act_cols), hide_index=True, key=f"p_ar_{tag}")
     ind_id, name = t("upload.col_indicator_id"), t("upload.col_name")
     if p.indicator_changes:
         st.markdown(t("upload.indicator_values"))
-        st.dataframe(_changes_table(p.indicator_changes, ind_id, name), hide_index=True, key=f"p_ic_{tag}")
+        data_table(_changes_table(p.indicator_changes, ind_id, name), hide_index=True, key=f"p_ic_{tag}")
     ind_cols = {"indicator_id": ind_id, "name": name, "actual": t("upload.col_actual"), "target": t("upload.col_target")}
     if p.indicators_new and not p.is_new_report:
         st.markdown(t("upload.new_indicators"))
-        st.dataframe(_rows_table(p.indicators_new, ind_cols), hide_index=True, key=f"p_in_{tag}")
+        data_table(_rows_table(p.indicators_new, ind_cols), hide_index=True, key=f"p_in_{tag}")
     if p.indicators_removed:
         st.markdown(t("upload.removed_indicators"))
-        st.dataframe(_rows_table(p.indicators_removed, ind_cols), hide_index=True, key=f"p_ir_{tag}")
+        data_table(_rows_table(p.indicators_removed, ind_cols), hide_index=True, key=f"p_ir_{tag}")
     if p.header_changes:
         st.markdown(t("upload.report"))
-        st.dataframe(
+        data_table(
             _changes_table(p.header_changes, t("upload.col_id"), t("upload.col_part")), hide_index=True, key=f"p_h_{tag}"
         )
 

@@ -1,15 +1,20 @@
 """Crash safety: SIGKILL the loader at random moments; the database is always before or after.
 
 Each round copies a small database, starts `python -m etl load` on a good workbook in a child
-process, kills it after a random delay, then checks that the file opens, that DuckDB's own
-integrity checks pass, and that its content equals exactly the state before the load or
-exactly the state after it (the two reference states are computed once, by loading without a
-kill), and that the upload history agrees with the report rows.
+process, kills it after a delay, then checks that the file opens, that DuckDB's own integrity
+checks pass, and that its content equals exactly the state before the load or exactly the
+state after it (the two reference states are computed once, by loading without a kill), and
+that the upload history agrees with the report rows. The file store too: "after" means the
+original is stored, complete, under its hash; "before" means it is not (but for a kill in the
+instant between its rename and the commit, counted and reported), and a killed load's
+temporary file is removed by the next load. The delays are spread evenly over the whole load,
+from the interpreter's start to past its end (one random delay in each of ROUNDS equal slices).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import shutil
@@ -28,7 +33,7 @@ from etl.reference import Reference
 from etl.template import template_bytes
 from tests.conftest import ROOT
 
-ROUNDS = int(os.environ.get("ISC_CRASH_ROUNDS", "30"))
+ROUNDS = int(os.environ.get("ISC_CRASH_ROUNDS", "50"))
 TABLES = ("upload", "event", "report", "activity", "indicator", "result", "risk", "status_reason")
 
 
@@ -89,14 +94,16 @@ def test_sigkill_during_load_leaves_before_or_after(setup, tmp_path):
     before, after = _without_times(before), _without_times(after)
     assert before != after
     rng = random.Random(191)
-    seen = {"before": 0, "after": 0}
+    seen = {"before": 0, "after": 0, "stored before the commit": 0}
+    sha = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    started = time.monotonic()
     for n in range(ROUNDS):
         db = tmp_path / f"r{n}" / "isc.duckdb"
         db.parent.mkdir()
         shutil.copy2(base, db)
         proc = subprocess.Popen([sys.executable, "-m", "etl", "load", str(workbook), "--db", str(db)],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, full * 1.1))
+        time.sleep(full * 1.1 * (n + rng.random()) / ROUNDS)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         con = duckdb.connect(str(db))  # read-write: replays the WAL if the kill left one
@@ -110,5 +117,16 @@ def test_sigkill_during_load_leaves_before_or_after(setup, tmp_path):
         uploads = {r[0] for r in state["upload"]}
         assert {r[0] for r in state["report"]} == uploads
         assert {r[2] for r in state["event"]} == uploads
-    print(f"\n{ROUNDS} kills survived: {seen}")
+        stored = db.parent / "uploads" / f"{sha}.xlsx"
+        if state == after:
+            assert stored.read_bytes() == workbook.read_bytes(), f"round {n}: loaded, but its original is not stored"
+        elif stored.exists():
+            seen["stored before the commit"] += 1
+        temporary = list((db.parent / "uploads").glob(".*.tmp")) if stored.parent.exists() else []
+        if temporary and n % 10 == 0:  # the next load sweeps a killed load's temporary file
+            done = subprocess.run([sys.executable, "-m", "etl", "load", str(workbook), "--db", str(db)],
+                                  cwd=ROOT, capture_output=True, timeout=120)
+            assert done.returncode == 0, done.stdout
+            assert not list(stored.parent.glob(".*.tmp")) and stored.exists()
+    print(f"\n{ROUNDS} kills survived in {time.monotonic() - started:.0f} s (a full load: {full:.1f} s): {seen}")
     assert seen["before"] > 0 and seen["after"] > 0, "kills should land both before and after the commit"

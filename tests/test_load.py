@@ -339,8 +339,7 @@ def test_large_report_with_sparse_partner_lists_loads(db):
     assert out.outcome == "loaded", out.errors[:3]
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = dict(((r[0], (r[1], r[2])) for r in con.execute(
-            "SELECT row_no, partners, joint_with FROM activity").fetchall()))
+        rows = {r[0]: (r[1], r[2]) for r in con.execute("SELECT row_no, partners, joint_with FROM activity").fetchall()}
     finally:
         con.close()
     assert len(rows) == 5000
