@@ -149,6 +149,18 @@ def _sweep_temporary(folder: Path) -> None:
             pass
 
 
+def original_file(stored_name: str, db: str | os.PathLike | None = None) -> Path | None:
+    """The stored original of an upload (upload.stored_name), or None when it is not in the file
+    store (removed, or a backup restored without it). Pages show the stored name only, never
+    this path: a server's folders are nobody's business. A name that is not a plain file name
+    inside the store is never followed."""
+    name = str(stored_name or "")
+    if not name or name != Path(name).name or name.startswith("."):
+        return None
+    path = uploads_dir(db) / name
+    return path if path.is_file() else None
+
+
 def store_original(data: bytes, sha: str, db: str | os.PathLike | None = None) -> str:
     folder = uploads_dir(db)
     folder.mkdir(parents=True, exist_ok=True)

@@ -385,3 +385,13 @@ def test_a_killed_load_leaves_a_temporary_file_that_the_next_load_removes(db, tm
     out = load_bytes(W.good_bytes(), "a.xlsx", db=db)
     assert out.outcome == "loaded"
     assert stored_files(db) == {f"{out.sha256}.xlsx"}
+
+
+def test_original_file_is_found_by_its_stored_name_only(db):
+    out = load_bytes(W.good_bytes(), "a.xlsx", db=db)
+    name = f"{out.sha256}.xlsx"
+    assert load.original_file(name, db).read_bytes() == W.good_bytes()
+    (uploads_dir(db) / name).unlink()
+    assert load.original_file(name, db) is None  # missing: the page says so, without a server path
+    for hostile in ("../isc.duckdb", "/etc/passwd", "", None, ".hidden.tmp"):
+        assert load.original_file(hostile, db) is None
