@@ -107,15 +107,17 @@ def _details(upload_id: int, who: auth.Identity) -> None:
             else ""
         )
     )
-    path = load.uploads_dir() / u["stored_name"]
     original = None
     if not who.may(auth.DOWNLOAD_ORIGINAL, theme=u["theme"], sector=u["sector"]):
         st.caption(t("history.download_refused", theme=u["theme"], sector=u["sector"]))
     else:
+        path = load.original_file(u["stored_name"])  # never a server path on screen
         try:
-            original = path.read_bytes()
+            original = path.read_bytes() if path is not None else None
         except OSError:
-            st.error(t("history.missing_file", name=u["stored_name"], folder=path.parent))
+            original = None
+        if original is None:
+            st.error(t("history.original_missing", name=u["stored_name"]))
     if original is not None:
         same = hashlib.sha256(original).hexdigest() == u["sha256"]
         st.download_button(
