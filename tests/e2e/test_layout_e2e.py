@@ -25,8 +25,8 @@ pytestmark = pytest.mark.e2e
 
 # (width, height) in CSS pixels; the last is 1280x720 at 150% zoom.
 SIZES = [(1920, 1080), (1366, 768), (1280, 720), (1024, 768), (853, 480)]
-# The other pages: the largest, the projector and the narrowest.
-FEW_SIZES = [(1920, 1080), (1366, 768), (853, 480)]
+# The other pages (forms and tables, no plotly chart of their own): the projector and the narrowest.
+FEW_SIZES = [(1366, 768), (853, 480)]
 LANGS = ("en", "fr")
 SHOTS = SCREENSHOTS / "layout"
 
@@ -181,8 +181,9 @@ def resize(page, width: int, height: int) -> None:
     page.wait_for_timeout(300)
 
 
-def check_page(page, base: str, name: str, lang: str, sizes) -> list[str]:
-    query = "lang=fr" if lang == "fr" else ""
+def check_page(page, base: str, name: str, lang: str, sizes, query: str = "", stem: str | None = None) -> list[str]:
+    query = "&".join(q for q in (query, "lang=fr" if lang == "fr" else "") if q)
+    stem = stem or name
     page.set_viewport_size({"width": sizes[0][0], "height": sizes[0][1]})
     open_page(page, base, PAGES[name], query)
     if name in MONITOR_PAGES:
@@ -191,8 +192,8 @@ def check_page(page, base: str, name: str, lang: str, sizes) -> list[str]:
     problems = []
     for width, height in sizes:
         resize(page, width, height)
-        page.screenshot(path=str(SHOTS / f"{name}-{lang}-{width}x{height}.png"))
-        problems += [f"{name} {lang} {width}x{height}: {p}" for p in page_problems(page)]
+        page.screenshot(path=str(SHOTS / f"{stem}-{lang}-{width}x{height}.png"))
+        problems += [f"{stem} {lang} {width}x{height}: {p}" for p in page_problems(page)]
     return problems
 
 
@@ -211,4 +212,12 @@ def zoomed(browser):
 def test_page_is_readable_at_every_size(server, zoomed, name, lang):
     sizes = SIZES if name in MONITOR_PAGES or name == "completeness" else FEW_SIZES
     problems = check_page(zoomed, server.url, name, lang, sizes)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_theme_with_three_indicators_is_readable(server, zoomed, lang):
+    """Space has three indicators (three small multiples) and an off-track history."""
+    sizes = [(1366, 768), (1024, 768), (853, 480)]
+    problems = check_page(zoomed, server.url, "themes", lang, sizes, "theme=SPACE", "themes-space")
     assert not problems, "\n".join(problems)
