@@ -204,8 +204,13 @@ def reminder_section(table, period: str) -> None:
             width="stretch",
             key="reminders_table",
         )
-        with st.expander(t("reminders.preview", to=batch[0].recipient)):
-            st.text(f"{t('reminders.subject_label')} {batch[0].message['Subject']}\n\n{batch[0].message.get_content()}")
+        # No address in the expander's label: markdown would make it a link inside <summary>.
+        with st.expander(t("reminders.preview")):
+            first = batch[0].message
+            st.text(
+                f"{t('reminders.to_label')} {first['To']}\n{t('reminders.subject_label')} {first['Subject']}\n\n"
+                f"{first.get_content()}"
+            )
         if not who.may(auth.REMIND):
             st.info(t("reminders.read_only"), icon=":material/visibility:")
         else:
