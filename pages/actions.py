@@ -130,20 +130,21 @@ if history.empty:
 else:
     texts = dict(zip(register["id"].astype(int), register["text"], strict=True))
     first = history.groupby("action_id")["id"].transform("min") == history["id"]
-    st.container(key="actions_history_box").dataframe(
-        pd.DataFrame(
-            {
-                t("actions.col_when"): [_when(v) for v in history["changed_at"]],
-                t("actions.col_by"): history["changed_by"].fillna("?"),
-                t("actions.col_id"): history["action_id"].astype(int),
-                t("actions.col_action"): history["action_id"].map(lambda i: texts.get(int(i), "")),
-                t("actions.col_change"): [
-                    t("actions.set") if is_first else state_label(s)
-                    for s, is_first in zip(history["status"], first, strict=True)
-                ],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        key="actions_history",
-    )
+    with st.container(key="actions_history_box"):
+        data_table(
+            pd.DataFrame(
+                {
+                    t("actions.col_when"): [_when(v) for v in history["changed_at"]],
+                    t("actions.col_by"): history["changed_by"].fillna("?"),
+                    t("actions.col_id"): history["action_id"].astype(int),
+                    t("actions.col_action"): history["action_id"].map(lambda i: texts.get(int(i), "")),
+                    t("actions.col_change"): [
+                        t("actions.set") if is_first else state_label(s)
+                        for s, is_first in zip(history["status"], first, strict=True)
+                    ],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="actions_history",
+        )
