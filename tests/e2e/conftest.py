@@ -47,6 +47,7 @@ PAGES = {
     "sectors": "sectors",
     "resolutions": "resolutions",
     "meeting": "meeting",
+    "actions": "actions",
     "completeness": "completeness",
     "overlaps": "overlaps",
     "upload": "upload",

@@ -14,9 +14,6 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.e2e.conftest import MONITOR_PAGES, PAGES, ROOT, open_page
 
-# The action register (issue 13) is in the navigation too.
-PAGES = {**PAGES, "actions": "actions"}
-
 pytestmark = pytest.mark.e2e
 
 BLOCKING = ("serious", "critical")

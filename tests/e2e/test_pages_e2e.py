@@ -14,9 +14,6 @@ from etl.reference import Reference
 from tests.conftest import DEMO_LAST_PERIOD
 from tests.e2e.conftest import MONITOR_PAGES, PAGES, open_page, shoot, wait_idle
 
-# The action register (issue 13) is in the navigation too.
-PAGES = {**PAGES, "actions": "actions"}
-
 pytestmark = pytest.mark.e2e
 
 EXCEPTION = '[data-testid="stException"]'
