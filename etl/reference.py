@@ -28,9 +28,21 @@ TABLES = (
 )
 
 
+class ReferenceError(ValueError):
+    """A reference CSV the secretariat edited cannot be read as it stands; the message says where."""
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
-        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(f)]
+        reader = csv.DictReader(f)
+        rows = []
+        for row in reader:
+            if None in row:  # more cells than headers: usually a comma in an unquoted text
+                raise ReferenceError(
+                    f"{path.name}, line {reader.line_num}: {len(reader.fieldnames or []) + len(row[None])} cells "
+                    f"for {len(reader.fieldnames or [])} columns; put a text that holds a comma in double quotes")
+            rows.append({k: (v or "").strip() for k, v in row.items()})
+        return rows
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,13 @@ def test_links_reference_known_rows(ref):
     assert {r["assembly"] for r in ref["sector_resolutions"]} <= {"RA", "WRC", "WTSA", "WTDC"}
     for r in ref["iscg_coordinators"]:
         assert r["theme"] in themes, r
+
+
+def test_a_row_with_a_stray_comma_is_refused_with_its_file_and_line(tmp_path):
+    from etl.reference import ReferenceError, read_csv
+
+    path = tmp_path / "users.csv"
+    path.write_text("email,role,themes,sectors,note\na@example.org,admin,*,*,runs meetings, and more\n",
+                    encoding="utf-8")
+    with pytest.raises(ReferenceError, match=r"users.csv, line 2: 6 cells for 5 columns"):
+        read_csv(path)
