@@ -49,6 +49,10 @@ def sheet_safe_frame(df):
     """`df` with sheet_safe applied to its text cells (a copy; the original is shared by caches)."""
     import pandas as pd
 
+    if not isinstance(df, pd.DataFrame):  # st.dataframe also takes records, dicts, Stylers...
+        if hasattr(df, "data") and isinstance(df.data, pd.DataFrame):  # a Styler: leave its styles alone
+            return df
+        df = pd.DataFrame(df)
     changes = {}
     for i in range(df.shape[1]):
         s = df.iloc[:, i]

@@ -285,12 +285,11 @@ def test_counts_agree_across_queries_pages_and_pack(demo_db, period):
         first = agenda[agenda["priority"] == 0]
         assert set(truth.loc[truth["status"] == S.OFF_TRACK, "theme"]) <= set(first["theme"])
 
-    # The Council pack's summary (no selection = every theme)
+    # The Council report draft's facts (no selection = every theme)
     version = queries.data_version(demo_db)
     ctx = pack.context(demo_db, version, pack.Selection(period))
-    lines, tables = pack.summary_lines(ctx)
-    by_status = dict(tables[0][1].itertuples(index=False, name=None))
-    assert by_status == {S.LABELS[s]: int(truth_all["status"].value_counts().get(s, 0)) for s in S.ALL}
+    by_status = pack.facts(ctx).status_counts
+    assert by_status == {s: n for s, n in truth_all["status"].value_counts().items()}
 
     # Completeness: reports missing for a quarter whose due date has passed
     expected, uploads = coordination.expected_reports(demo_db), coordination.first_uploads(demo_db)
