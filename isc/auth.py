@@ -77,15 +77,15 @@ class Identity:
             return self.may_upload(theme or "", sector or "")
         if action == UNDO:
             return self.may_undo(uploaded_by)
-        if action == SEE_EMAILS:
-            return True
+        if action == SEE_EMAILS:  # personal data: not for an account whose e-mail nobody vouched for
+            return not self.unverified
         if action == DOWNLOAD_ORIGINAL:
             return self.is_admin or (self.role == FOCAL_POINT and self.may_upload(theme or "", sector or ""))
         if action in (MEETING, REMIND):
             return self.role in (ADMIN, SECRETARY)
         if action == REVIEW_OVERLAP:
             return self.role in (ADMIN, SECRETARY, FOCAL_POINT)
-        return self.is_admin  # RESTORE_MANIFEST
+        return self.role in (ADMIN, SECRETARY)  # RESTORE_MANIFEST: the secretariat prepares Council packs
 
     @property
     def is_admin(self) -> bool:

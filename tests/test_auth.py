@@ -129,11 +129,11 @@ CASES = [
     ((auth.MEETING, {}), {"admin", "secretary", "not_configured"}),
     ((auth.REMIND, {}), {"admin", "secretary", "not_configured"}),
     ((auth.REVIEW_OVERLAP, {}), {"admin", "secretary", "focal_point", "not_configured"}),
-    ((auth.RESTORE_MANIFEST, {}), {"admin", "not_configured"}),
+    ((auth.RESTORE_MANIFEST, {}), {"admin", "secretary", "not_configured"}),
     ((auth.DOWNLOAD_ORIGINAL, {"theme": "CLIM", "sector": "ITU-D"}), {"admin", "focal_point", "not_configured"}),
     ((auth.DOWNLOAD_ORIGINAL, {"theme": "CLIM", "sector": "ITU-R"}), {"admin", "not_configured"}),
     ((auth.DOWNLOAD_ORIGINAL, {"theme": "GEND", "sector": "ITU-T"}), {"admin", "not_configured"}),
-    ((auth.SEE_EMAILS, {}), {"admin", "focal_point", "secretary", "unlisted", "unverified", "not_configured"}),
+    ((auth.SEE_EMAILS, {}), {"admin", "focal_point", "secretary", "unlisted", "not_configured"}),
 ]
 
 
