@@ -8,7 +8,9 @@ version are then recognised and rejected with a clear message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from isc import report
 
 TEMPLATE_VERSION = "1.1"
 # Files stamped with these versions are still read: 1.1 only added what 1.0 files may lack
@@ -138,7 +140,7 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("Prepared by", "prepared_by", required=False, max_length=200),
 )
 
-SECTOR_ROLE_COLUMNS = ("ITU-R", "ITU-T", "ITU-D", "GS", "RO")
+SECTOR_ROLE_COLUMNS = report.SECTOR_ROLE_COLUMNS
 
 ACTIVITIES = TableSheet(
     "Activities",
@@ -212,20 +214,6 @@ RISKS = TableSheet(
 TABLE_SHEETS: tuple[TableSheet, ...] = (ACTIVITIES, INDICATORS, RESULTS, RISKS)
 SHEET_ORDER = (INSTRUCTIONS_SHEET, REPORT_SHEET, *(s.name for s in TABLE_SHEETS), LISTS_SHEET)
 
-
-@dataclass
-class ReportData:
-    """One validated theme report, ready to load (plain Python values)."""
-
-    header: dict
-    activities: list[dict] = field(default_factory=list)
-    indicators: list[dict] = field(default_factory=list)
-    results: list[dict] = field(default_factory=list)
-    risks: list[dict] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.header["theme"], self.header["period"], self.header["sector"])
-
-    def row_count(self) -> int:
-        return len(self.activities) + len(self.indicators) + len(self.results) + len(self.risks)
+# The validator's output lives in the core (isc.report): the database layer reads reports back in
+# the same shape without importing the ETL.
+ReportData = report.ReportData

@@ -1,7 +1,7 @@
 """Read queries about uploads: history, events, the live report of a key, last period's report.
 
 The Upload and History pages and `python -m etl template --db` read through these functions
-only. Reports come back as etl.spec.ReportData (the shape the validator produces), so the
+only. Reports come back as isc.report.ReportData (the shape the validator produces), so the
 preview compares like with like and the template writer can pre-fill from them.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from etl import spec
 from isc.db import connection
+from isc.report import SECTOR_ROLE_COLUMNS, ReportData
 
 Db = str | os.PathLike | None
 
@@ -59,7 +59,7 @@ class LiveReport:
     uploaded_by: str
     uploaded_at: dt.datetime
     computed_status: str
-    report: spec.ReportData
+    report: ReportData
 
     @property
     def period(self) -> str:
@@ -81,7 +81,7 @@ def _activity(rec: dict) -> dict:
     """A stored activity back in template shape: partners/joint_with lists -> role columns."""
     out = {k: v for k, v in rec.items() if k not in ("row_no", "partners", "joint_with")}
     out["row"] = rec["row_no"]
-    for code in spec.SECTOR_ROLE_COLUMNS:
+    for code in SECTOR_ROLE_COLUMNS:
         role = None
         if code in (rec.get("partners") or []):
             role = "Partner"
@@ -99,7 +99,7 @@ def _plain(rec: dict) -> dict:
 
 def _report(
     con, upload_id: int, tables: tuple[str, ...] = ("activities", "indicators", "results", "risks")
-) -> spec.ReportData:
+) -> ReportData:
     h = con.execute(
         "SELECT theme, period, sector, self_status, summary, prepared_by FROM report WHERE upload_id = ?",
         [upload_id],
@@ -107,7 +107,7 @@ def _report(
     tv = con.execute("SELECT template_version FROM upload WHERE id = ?", [upload_id]).fetchone()[0]
     header = dict(zip(("theme", "period", "sector", "self_status", "summary", "prepared_by"), h, strict=True))
     header["template_version"] = tv
-    data = spec.ReportData(header)
+    data = ReportData(header)
     if "activities" in tables:
         data.activities = [_activity(r) for r in _records(con, "activity", _ACTIVITY_COLS, upload_id)]
     if "indicators" in tables:
@@ -166,7 +166,7 @@ def live_and_previous(
         return _live_now(con, theme, period, sector, v), _live_before(con, theme, period, sector, v)
 
 
-def prefill_report(theme: str, period: str, sector: str, db: Db = None) -> spec.ReportData | None:
+def prefill_report(theme: str, period: str, sector: str, db: Db = None) -> ReportData | None:
     """Last period's report to pre-fill a template: the latest live report of this theme and
     sector for a period before `period`. Activities and indicators are kept (actual values as
     last known), as are the self-assessed status and who prepared it; the narrative summary,
