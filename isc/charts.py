@@ -17,36 +17,39 @@ Every text a figure shows comes from the message catalogues (isc.i18n): each cha
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from isc import chart_style as style
+from isc import completeness as comp
 from isc import indicators
 from isc.i18n import DEFAULT, plural, translate
-from isc.status import ALL, AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
+from isc.status import AT_RISK, COMPLETED, LABELS, NOT_REPORTED, OFF_TRACK, ON_TRACK
 
-ITU_BLUE = "#1D5C9B"
-# Series colours (one per track or Sector): each at least 3:1 against white.
-BLUES = ["#1D5C9B", "#5B8DC9", "#0B3D6B", "#1F7A8C", "#3A78B8", "#6C5B9E"]
-# Several series on one chart (tracks, Sectors): a qualitative palette (Paul Tol's "muted", darkened
-# to at least 3:1 against white), each series also with its own dash and marker.
-SERIES = ["#1D5C9B", "#A23A6E", "#117733", "#7A5C00", "#5B4A9E", "#333333"]
-DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
-MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "star"]
-STATUS_ORDER = list(ALL)
-# Okabe-Ito hues, adjusted so that each is at least 3:1 against the white background (WCAG 1.4.11,
-# graphical objects) and at least 4.5:1 against the dark text written on it (TEXT_ON_STATUS);
-# tests/test_contrast.py computes both.
-STATUS_COLORS = {
-    COMPLETED: "#2A84C6",  # blue (Okabe-Ito #0072B2, lightened for the dark text on it)
-    ON_TRACK: "#009E73",  # bluish green
-    AT_RISK: "#B87A00",  # orange (Okabe-Ito #E69F00, darkened against white)
-    OFF_TRACK: "#D55E00",  # vermillion
-    NOT_REPORTED: "#8F8F8F",  # grey
-}
-TEXT_ON_STATUS = "#111111"
-STATUS_SYMBOLS = {COMPLETED: "✓", ON_TRACK: "●", AT_RISK: "▲", OFF_TRACK: "✕", NOT_REPORTED: "?"}
+# The conventions every figure follows live in isc.chart_style; the names stay here for the callers.
+BLUES = style.BLUES
+COMPLETENESS_COLORS = style.COMPLETENESS_COLORS
+COVERAGE_COLORS = style.COVERAGE_COLORS
+DASHES = style.DASHES
+FONT_SIZE = style.FONT_SIZE
+ITU_BLUE = style.ITU_BLUE
+MARKERS = style.MARKERS
+NARROWEST = style.NARROWEST
+ROLE_COLORS = style.ROLE_COLORS
+SERIES = style.SERIES
+STATUS_COLORS = style.STATUS_COLORS
+STATUS_ORDER = style.STATUS_ORDER
+STATUS_SYMBOLS = style.STATUS_SYMBOLS
+TEMPLATE = style.TEMPLATE
+TEXT_ON_STATUS = style.TEXT_ON_STATUS
+_inert = style._inert
+_plain_text = style._plain_text
+legend_rows = style.legend_rows
+separators = style.separators
+summary = style.summary
+text_px = style.text_px
+_figure = style.styled_figure
 STATUS_TEXT = {s: f"{STATUS_SYMBOLS[s]} {LABELS[s]}" for s in STATUS_ORDER}
 # Short cell labels for heatmaps (the full label is in the hover and in the key under the title).
 STATUS_SHORT = {
@@ -59,45 +62,12 @@ STATUS_SHORT = {
 STATUS_KEY = "   ".join(STATUS_TEXT[s] for s in STATUS_ORDER)
 ROLE_ORDER = ["led", "joint", "partnered"]
 ROLE_LABELS = {"led": "Led", "joint": "Joint", "partnered": "Partner"}
-ROLE_COLORS = {"led": "#0B3D6B", "joint": "#3A78B8", "partnered": "#6495CC"}
 COVERAGE_ORDER = ["reported", "no report", "no theme"]
 COVERAGE_LABELS = {
     "reported": "Covered, reported this period",
     "no report": "Covered, no report this period",
     "no theme": "No theme covers it",
 }
-COVERAGE_COLORS = {
-    "reported": STATUS_COLORS[COMPLETED],
-    "no report": STATUS_COLORS[AT_RISK],
-    "no theme": STATUS_COLORS[OFF_TRACK],
-}
-FONT_SIZE = 16
-
-TEMPLATE = go.layout.Template(
-    layout={
-        "font": {"family": "Arial, Helvetica, sans-serif", "size": FONT_SIZE, "color": "#111111"},
-        "title": {"font": {"size": 22, "color": "#0B3D6B"}, "x": 0.0, "xanchor": "left"},
-        "colorway": BLUES,
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
-        "xaxis": {
-            "gridcolor": "#E3E8EF",
-            "linecolor": "#555555",
-            "ticks": "outside",
-            "automargin": True,
-            "title": {"font": {"size": FONT_SIZE}},
-        },
-        "yaxis": {
-            "gridcolor": "#E3E8EF",
-            "linecolor": "#555555",
-            "automargin": True,
-            "title": {"font": {"size": FONT_SIZE}},
-        },
-        "legend": {"font": {"size": 15}, "orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-        "hoverlabel": {"font": {"size": 15}},
-        "margin": {"l": 20, "r": 20, "t": 100, "b": 90},
-    }
-)
 
 
 def status_label(status: str, lang: str = DEFAULT) -> str:
@@ -122,39 +92,7 @@ def status_key(lang: str = DEFAULT) -> str:
     return "   ".join(status_text(s, lang) for s in STATUS_ORDER)
 
 
-# --- fitting text to the width a chart gets ----------------------------------------------------
-# Streamlit does not tell a figure its width in pixels: a page passes `width`, the narrowest its
-# column gets (pages.common.reflow keeps columns at least that wide, wrapping them below it), and
-# the chart lays its text out for that: margins from the longest label, long labels wrapped or
-# shortened (the full text in the hover and the data table), heatmap cell labels abbreviated or
-# reduced to their symbol, titles and the colour key wrapped, the legend in its own band.
-
-NARROWEST = 420  # px: the narrowest chart of a page at 1024 px or at 150% zoom (see reflow)
-# Decimal and thousands separators (plotly's `separators`): a decimal comma and a thin space in French.
-SEPARATORS = {"fr": ",\u202f"}
-_NARROW = set("iIl.,:;'|!()[]{}/ ")
-_WIDE = set("MWmw@%—✓●▲✕■◆")
-
-
-def text_px(text: str, size: float) -> float:
-    """The width of `text` in Arial at `size` px, estimated per character (a slight overestimate)."""
-    text = re.sub(r"<[^>]+>", "", str(text)).replace("&lt;", "<").replace("&gt;", ">")
-    width = 0.0
-    for ch in text:
-        if ch in _NARROW:
-            width += 0.3
-        elif ch in _WIDE:
-            width += 0.85
-        elif ch.isupper() or ch.isdigit():
-            width += 0.66 if ch.isupper() else 0.56
-        else:
-            width += 0.53
-    return width * size
-
-
-def separators(lang: str = DEFAULT) -> str:
-    """plotly's layout.separators for the language: decimal mark, then thousands separator."""
-    return SEPARATORS.get(lang, ".,")
+# --- fitting text to the width a chart gets (see isc.chart_style) ------------------------------
 
 
 def number(value, lang: str = DEFAULT, digits: int | None = None) -> str:
@@ -210,17 +148,6 @@ def axis_labels(labels: list, max_px: float, size: float, row_px: float | None =
     return out, max(text_px(line, size) for v in out for line in v.split("<br>"))
 
 
-def legend_rows(names: list[str], width: float, size: float = 15) -> int:
-    """How many rows a horizontal legend of these entries takes in a figure `width` px wide."""
-    rows, used = 1, 0.0
-    for name in names:
-        item = text_px(name, size) + 50  # the symbol and the gap to the next entry
-        if used and used + item > width - 10:
-            rows, used = rows + 1, 0.0
-        used += item
-    return rows
-
-
 def cell_labels(n_columns: int, plot_px: float, size: float = 13, lang: str = DEFAULT) -> str:
     """How much of a status a heatmap cell can show: "full" ("▲ At risk"), "short" ("▲ Risk") or
     "symbol" ("▲"); the status stays readable by symbol and colour, the words are in the hover.
@@ -233,150 +160,6 @@ def cell_labels(n_columns: int, plot_px: float, size: float = 13, lang: str = DE
     return "symbol"
 
 
-def summary(fig: go.Figure) -> str:
-    """The one-sentence text summary (alt text) stored in the figure."""
-    meta = fig.layout.meta or {}
-    return meta.get("summary", "") if isinstance(meta, dict) else ""
-
-
-def _title_lines(title: str, width: float) -> tuple[str, float, int]:
-    """The title fitted to the figure's width: its main text on one line (exports and pages read
-    the title up to its first <br>), at 22 px or smaller down to 16 px to fit; then the colour key
-    (a <sup> line) broken between its entries. Returns (text, main font size, key lines)."""
-    main, _, key = title.partition("<br>")
-    key = re.sub(r"</?sup>", "", key)
-    size = max(16.0, min(22.0, 22 * (width - 16) / max(1.0, text_px(main, 22))))
-    key_lines: list[str] = []
-    for entry in [e for e in re.split(r"\s{3,}|<br>", key) if e.strip()]:
-        if key_lines and text_px(key_lines[-1] + "   " + entry, 15) <= width - 16:
-            key_lines[-1] += "   " + entry
-        else:
-            key_lines.append(entry)
-    text = main + "".join(f"<br><sup>{k}</sup>" for k in key_lines)
-    return text, round(size, 1), len(key_lines)
-
-
-def _figure(
-    data: list[dict],
-    title: str,
-    as_of: str,
-    text: str,
-    x_title: str | None = None,
-    y_title: str | None = None,
-    height: int | None = None,
-    layout: dict | None = None,
-    empty: bool = False,
-    lang: str = DEFAULT,
-    width: int | None = None,
-) -> go.Figure:
-    """Build the figure in one go (plotly validates once: several times faster than updating).
-
-    width: the narrowest the figure will be drawn (px); its title, colour key and legend are laid
-    out to fit it: the title at the top, the legend in its own band under it, then the plot."""
-    width = width or NARROWEST
-    height = height or 450
-    title_text, title_size, key_lines = _title_lines(title, width)
-    lay = {
-        "template": TEMPLATE,
-        # plotly anchors a title of several lines a little high: each key line moves it down 6 px
-        "title": {"text": title_text, "yref": "container", "y": 1 - (8 + 6 * key_lines) / height, "yanchor": "top",
-                  "font": {"size": title_size}, "pad": {"l": 6}},
-        "meta": {"summary": text},
-        "xaxis": {"title": {"text": x_title or ""}},
-        "yaxis": {"title": {"text": y_title or ""}},
-        "separators": separators(lang),
-        # Bar labels too small to read are left out (the number is in the hover and the table).
-        "uniformtext": {"minsize": 11, "mode": "hide"},
-        "height": height,
-    }
-    for key, value in (layout or {}).items():
-        if isinstance(value, dict) and isinstance(lay.get(key), dict):
-            lay[key] = {**lay[key], **value}
-        else:
-            lay[key] = value
-    top = 12 + 1.3 * title_size + 26 * key_lines
-    named = [d.get("name") for d in data if isinstance(d, dict) and d.get("name") and d.get("showlegend", True)]
-    if lay.get("showlegend") is not False and len(named) > 1 and not empty:
-        lay["legend"] = {
-            **lay.get("legend", {}),
-            "orientation": "h",
-            "yref": "container",
-            "y": 1 - (top + 4) / height,
-            "yanchor": "top",
-            "xref": "container",
-            "x": 0.01,
-            "xanchor": "left",
-        }
-        top += 8 + 30 * legend_rows(named, width)
-    if lay["xaxis"].get("side") == "top" and lay["xaxis"].get("visible", True):
-        top += 30 + (26 if x_title else 0)  # tick labels and axis title above the plot
-    bottom = 8
-    if lay["xaxis"].get("side") != "top" and lay["xaxis"].get("visible", True) and not empty:
-        bottom += 26 + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
-    margin = {"l": 20, "r": 20, **lay.get("margin", {})}
-    margin["t"] = max(margin.get("t", 0), top + 8)
-    margin["b"] = bottom + 26
-    lay["margin"] = margin
-    notes = list(lay.pop("annotations", []))
-    notes.append(
-        {
-            "text": as_of,
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": -0.001,  # below the plot (print exports replace it with their own source line)
-            "yshift": -bottom,
-            "xanchor": "left",
-            "yanchor": "top",
-            "showarrow": False,
-            "font": {"size": 13, "color": "#333333"},
-        }
-    )
-    if empty:
-        notes.append(
-            {
-                "text": translate(lang, "chart.no_data"),
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"size": 18, "color": "#555555"},
-            }
-        )
-        lay["xaxis"] = {**lay["xaxis"], "visible": False}
-        lay["yaxis"] = {**lay["yaxis"], "visible": False}
-    lay["annotations"] = notes
-    return go.Figure(data=[_inert(trace) for trace in data], layout=lay)
-
-
-# Trace fields that carry data values (theme names, titles) which plotly would read as its
-# pseudo-HTML: a "<a href>" in a theme name must show as text, not become a link.
-_DATA_FIELDS = ("x", "y", "z", "text", "hovertext", "customdata", "labels")
-
-
-def _plain_text(value):
-    if isinstance(value, str):
-        return value.replace("<", "&lt;").replace(">", "&gt;")
-    if isinstance(value, (list, tuple)):
-        return [_plain_text(v) for v in value]
-    return value
-
-
-def _inert(trace: dict) -> dict:
-    """The trace with `<` and `>` in its data values escaped (plotly shows them as typed)."""
-    if not isinstance(trace, dict):
-        return trace
-    out = dict(trace)
-    for key in _DATA_FIELDS:
-        value = out.get(key)
-        dtype = getattr(value, "dtype", None)  # a Series, an Index or a numpy array
-        if dtype is not None and (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
-            value = value.tolist()
-        if isinstance(value, (str, list, tuple)):
-            out[key] = _plain_text(value)
-    return out
-
 
 def _category_ticks(labels: list, width: float, size: float, row_px: float | None = None, share: float = 0.38) -> dict:
     """Axis settings that show category labels in at most `share` of the figure's width (wrapped
@@ -388,7 +171,7 @@ def _category_ticks(labels: list, width: float, size: float, row_px: float | Non
     return {
         "tickfont": {"size": size},
         "tickmode": "array",
-        "tickvals": labels,
+        "tickvals": _plain_text(labels),  # as _inert writes the categories
         "ticktext": ["<br>".join(_plain_text(line) for line in t.split("<br>")) for t in text],
     }
 
@@ -1141,4 +924,215 @@ def resolution_coverage(
         {"yaxis": {"autorange": "reversed", **ticks}},
         lang=lang,
         width=width,
+    )
+
+
+# --- reporting completeness (Completeness page) and the meeting view --------------------------
+
+
+def completeness_label(state: str, lang: str = DEFAULT) -> str:
+    """On time, late, missing, not yet due, in the language (keys completeness.<state>)."""
+    return translate(lang, f"completeness.{state}")
+
+
+def completeness_summary(rates: pd.DataFrame, by: str, lang: str = DEFAULT) -> str:
+    counted = int(rates["expected"].sum()) if "expected" in rates.columns else 0
+    if rates.empty or counted == 0:
+        return translate(lang, "chart.no_data_sentence")
+    lowest = rates[rates["expected"] > 0].sort_values(["on_time_rate", "completeness"]).iloc[0]
+    return translate(
+        lang,
+        "chart.completeness.summary",
+        reports=_plural(counted, "expected_report", lang),
+        on_time=int(rates[comp.ON_TIME].sum()),
+        late=int(rates[comp.LATE].sum()),
+        missing=int(rates[comp.MISSING].sum()),
+        group=lowest[by],
+        rate=f"{lowest['on_time_rate']:.0f}",
+    )
+
+
+def completeness_bars(
+    rates: pd.DataFrame,
+    as_of: str,
+    by: str,
+    title: str,
+    height: int = 380,
+    lang: str = DEFAULT,
+    width: int | None = None,
+) -> go.Figure:
+    """Stacked horizontal bars: on time / late / missing shares per group, labelled with counts.
+    Group names longer than 40% of the width are wrapped or shortened (the full name in the hover).
+    rates: isc.completeness.rates(..., by)."""
+    groups = rates[by].astype(str).tolist()
+    ticks = _category_ticks(groups, width or NARROWEST, 14, (height - 170) / max(1, len(groups)), share=0.4)
+    total = (rates[comp.ON_TIME] + rates[comp.LATE] + rates[comp.MISSING]).replace(0, pd.NA)
+    data = []
+    for s in (comp.ON_TIME, comp.LATE, comp.MISSING):
+        share = (rates[s] / total * 100).astype(float).fillna(0).round(1)
+        label = completeness_label(s, lang)
+        data.append(
+            {
+                "type": "bar",
+                "y": groups,
+                "x": share.tolist(),
+                "name": label,
+                "orientation": "h",
+                "marker": {"color": COMPLETENESS_COLORS[s]},
+                "text": [f"{label} {n}" if n else "" for n in rates[s]],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"color": TEXT_ON_STATUS},
+                "hovertemplate": "%{y}: %{x:.0f}% " + label.lower() + "<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        title,
+        as_of,
+        completeness_summary(rates, by, lang),
+        translate(lang, "chart.completeness.x"),
+        "",
+        height,
+        {
+            "barmode": "stack",
+            "xaxis": {"range": [0, 100], "ticksuffix": "%"},
+            "yaxis": {"autorange": "reversed", **ticks},
+        },
+        rates.empty,
+        lang,
+        width,
+    )
+
+
+def rates_over_time_summary(rates: pd.DataFrame, lang: str = DEFAULT) -> str:
+    known = rates.dropna(subset=["completeness"]) if not rates.empty else rates
+    if known.empty:
+        return translate(lang, "chart.no_data_sentence")
+    last = known.sort_values("period").iloc[-1]
+    return translate(
+        lang,
+        "chart.rates.summary",
+        periods=len(known),
+        last=last["period"],
+        completeness=f"{last['completeness']:.0f}",
+        on_time=f"{last['on_time_rate']:.0f}",
+    )
+
+
+def rates_over_time(
+    rates: pd.DataFrame,
+    as_of: str,
+    title: str | None = None,
+    height: int = 360,
+    lang: str = DEFAULT,
+    width: int | None = None,
+) -> go.Figure:
+    """Completeness and on-time rate per period (lines with values printed, where they fit).
+    rates: isc.completeness.rates(..., "period")."""
+    width = width or NARROWEST
+    periods = rates["period"].astype(str).tolist()
+    # A value over every point only when the points are far enough apart for "100%" to fit.
+    show_values = len(periods) * (text_px("100%", 13) + 12) <= width - 90
+    mode = "lines+markers+text" if show_values else "lines+markers"
+    lines = (
+        ("completeness", translate(lang, "chart.rates.completeness"), STATUS_COLORS[COMPLETED], "solid", "circle",
+         "top center"),
+        ("on_time_rate", completeness_label(comp.ON_TIME, lang), COMPLETENESS_COLORS[comp.ON_TIME], "dot", "square",
+         "bottom center"),
+    )  # fmt: skip
+    data = [
+        {
+            "type": "scatter",
+            "x": periods,
+            "y": rates[column].tolist(),
+            "name": name,
+            "mode": mode,
+            "text": [f"{v:.0f}%" for v in rates[column].fillna(0)],
+            "textposition": position,
+            "textfont": {"size": 13},
+            "cliponaxis": False,
+            "line": {"color": colour, "width": 3, "dash": dash},
+            "marker": {"symbol": marker, "size": 8},
+            "hovertemplate": "%{x}: %{y:.0f}%<extra></extra>",
+        }
+        for column, name, colour, dash, marker, position in lines
+    ]
+    return _figure(
+        data,
+        title or translate(lang, "chart.rates.title"),
+        as_of,
+        rates_over_time_summary(rates, lang),
+        translate(lang, "chart.axis.period_short"),
+        translate(lang, "chart.completeness.x"),
+        height,
+        {
+            "yaxis": {"range": [-8, 112], "ticksuffix": "%", "tickvals": [0, 20, 40, 60, 80, 100]},
+            "xaxis": _period_ticks(periods, width - 90, 14),
+        },
+        rates.empty,
+        lang,
+        width,
+    )
+
+
+def sector_status_summary(sectors: pd.DataFrame, lang: str = DEFAULT) -> str:
+    if sectors.empty:
+        return translate(lang, "chart.no_data_sentence")
+    parts = ", ".join(
+        f"{s} {status_label(c, lang).lower()}"
+        for s, c in zip(sectors["sector"], sectors["computed_status"], strict=True)
+    )
+    return translate(lang, "chart.sector_status.summary", parts=parts)
+
+
+def sector_status_bars(
+    sectors: pd.DataFrame,
+    as_of: str,
+    title: str,
+    height: int = 420,
+    font_size: int = 22,
+    lang: str = DEFAULT,
+    width: int | None = None,
+) -> go.Figure:
+    """Meeting view: one bar per Sector, coloured and labelled by its computed status (large type
+    for a shared screen). sectors: sector, computed_status."""
+    data = []
+    for s in STATUS_ORDER:
+        part = sectors[sectors["computed_status"] == s]
+        if part.empty:
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "x": part["sector"].tolist(),
+                "y": [1] * len(part),
+                "name": status_label(s, lang),
+                "marker": {"color": STATUS_COLORS[s]},
+                "text": [status_text(s, lang)] * len(part),
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"size": font_size, "color": TEXT_ON_STATUS},
+                "hovertemplate": "%{x}: " + status_label(s, lang) + "<extra></extra>",
+            }
+        )
+    return _figure(
+        data,
+        title,
+        as_of,
+        sector_status_summary(sectors, lang),
+        None,
+        None,
+        height,
+        {
+            "font": {"size": font_size},
+            "yaxis": {"visible": False, "range": [0, 1]},
+            "xaxis": {"categoryorder": "array", "categoryarray": sectors["sector"].tolist(),
+                      "tickfont": {"size": font_size}},
+            "bargap": 0.08,
+            "showlegend": False,
+        },
+        sectors.empty,
+        lang,
+        width,
     )

@@ -22,8 +22,6 @@ from isc.periods import Period
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
 ORDER = (ON_TIME, LATE, MISSING, NOT_DUE)
 LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_DUE: "Not yet due"}
-# The status palette of isc.charts (on track, at risk, off track, not reported): >= 3:1 on white.
-COLOURS = {ON_TIME: "#009E73", LATE: "#B87A00", MISSING: "#D55E00", NOT_DUE: "#8F8F8F"}
 
 
 def deadline(period: str | Period, grace_days: int = 15) -> dt.datetime:

@@ -103,6 +103,33 @@ def q(name: str, *args, **kwargs):
     return localise(_cached(key, name, args, items), name)
 
 
+READS = ("coordination", "uploads")  # the isc.db modules besides queries that pages read through `read`
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _read_cached(key: str, name: str, _args: tuple, _kwargs: tuple):
+    # As _cached: only `key` (database path, fingerprint, arguments) and `name` are hashed.
+    import importlib
+
+    module, _, function = name.partition(".")
+    if module not in READS:
+        raise ValueError(f"pages read isc.db.{module} through q, not read: {name}")
+    return getattr(importlib.import_module(f"isc.db.{module}"), function)(*_args, **dict(_kwargs))
+
+
+def read(name: str, *args, **kwargs):
+    """Run isc.db.<module>.<function>(*args, **kwargs) for name "coordination.<function>" or
+    "uploads.<function>", cached until the database file changes, exactly as `q` caches
+    isc.db.queries: every page reads through the same fingerprint-keyed layer, so a load, an
+    undo or a recorded review shows on the next rerun, and no page keeps a cache of its own.
+    Writes, and the checks a write makes just before it, call isc.db directly.
+
+    The result is shared through the cache: callers must not mutate it."""
+    items = tuple(sorted(kwargs.items()))
+    key = repr((str(connection.db_path()), connection.fingerprint(), name, args, items))
+    return localise(_read_cached(key, name, args, items), name)
+
+
 def names(language: str | None = None) -> dict[str, dict[str, str]]:
     """{"theme"|"track"|"sector"|"body": {code: localised name}}, the same keyed by the English
     name under "<tbl>_by_name", and {code: localised review} under "track_review". Empty for
@@ -172,19 +199,28 @@ def filters() -> dict:
     return {k: st.session_state.get(f"filter_{k}") for k in FILTER_KEYS}
 
 
+def _as_of(version: int | None = None) -> tuple:
+    """(when the data version was made, the version): the latest, or `version` (a meeting's frozen one)."""
+    if version is None:
+        s = q("summary")
+        return s["as_of"], s["version"]
+    return q("as_of", version=version), version
+
+
 def as_of_caption() -> str:
-    s = q("summary")
-    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else t("common.no_data")
-    return t("common.as_of_caption", when=when, version=s["version"])
+    when, version = _as_of()
+    return t("common.as_of_caption", when=when.strftime("%Y-%m-%d %H:%M") if when else t("common.no_data"),
+             version=version)  # fmt: skip
 
 
-def as_of_text(short: bool = True) -> str:
-    """The "as of" line: short in the figures, long (with the illustrative note) in captions."""
-    s = q("summary")
-    when = s["as_of"].strftime("%Y-%m-%d %H:%M") if s["as_of"] else t("common.no_data")
+def as_of_text(short: bool = True, version: int | None = None) -> str:
+    """The "as of" line: short in the figures, long (with the illustrative note) in captions; of
+    the latest data, or of `version` for figures drawn from a frozen version (a meeting)."""
+    when, version = _as_of(version)
+    when = when.strftime("%Y-%m-%d %H:%M") if when else t("common.no_data")
     if short:
-        return t("common.as_of_short", when=when, version=s["version"])
-    return t("common.as_of_long", when=when, version=s["version"])
+        return t("common.as_of_short", when=when, version=version)
+    return t("common.as_of_long", when=when, version=version)
 
 
 # Injected once per run by dashboard.py: a metric's label, value and delta and a widget's label wrap
@@ -214,17 +250,26 @@ def reflow(key: str, min_width: int | list[int]):
     return st.container(key=key)
 
 
-def show_chart(fig, df, key: str, table_columns: list[str] | None = None) -> None:
-    """A plotly figure with its one-sentence summary, the as-of line, and a data-table toggle."""
+def show_chart(
+    fig, df, key: str, table_columns: list[str] | None = None, version: int | None = None, config: dict | None = None
+) -> None:
+    """The one way a page shows a chart: the plotly figure (built by isc.charts, so it carries its
+    alt text and "as of" line), its one-sentence summary as the text alternative and as a caption
+    with the as-of line, a data-table toggle and the export menu. tests/test_chart_conventions.py
+    checks every chart of every page for these.
+
+    version: the data version the figure shows when it is not the latest (a meeting's frozen one).
+    config: plotly's config (the mode bar), merged over the default."""
     from isc import charts
 
     text = charts.summary(fig)
-    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False}, alt=text or None, theme=None)
-    st.caption(f"{md(text)}  \n{as_of_text(short=False)}")
+    st.plotly_chart(fig, key=f"chart_{key}", config={"displaylogo": False, **(config or {})}, alt=text or None,
+                    theme=None)  # fmt: skip
+    st.caption(f"{md(text)}  \n{as_of_text(short=False, version=version)}")
     number = chart_number(key)
     with st.container(horizontal=True, vertical_alignment="center"):
         show_table = st.toggle(t("common.show_table"), key=f"table_{key}")
-        chart_export(fig, df[table_columns] if table_columns else df, key, number)
+        chart_export(fig, df[table_columns] if table_columns else df, key, number, version)
     if show_table:
         shown = df[table_columns] if table_columns else df
         data_table(shown, hide_index=True, key=f"df_{key}", column_config=column_labels(shown.columns))
@@ -245,7 +290,7 @@ def chart_number(key: str) -> int:
     return len(seen)
 
 
-def chart_export(fig, df, key: str, number: int) -> None:
+def chart_export(fig, df, key: str, number: int, version: int | None = None) -> None:
     """The per-chart "Export" menu: the figure with its caption and source (e-mail) and the figure
     alone (Word, slides: they carry their own caption), each as PNG (16 cm at 300 dpi), SVG and
     PDF (a 16 cm wide page); the data as .xlsx/.csv with headings and statuses in words.
@@ -258,8 +303,7 @@ def chart_export(fig, df, key: str, number: int) -> None:
     from isc import charts, export
 
     language = lang()
-    s = q("summary")
-    source = export.source_line(s["as_of"], s["version"], language)
+    source = export.source_line(*_as_of(version), language)
     title = (fig.layout.title.text or key).split("<br>")[0]
     item = export.ExportItem(number, title, charts.summary(fig), fig, df)
     stem = f"figure_{number:02d}_{key}"
@@ -301,19 +345,27 @@ def status_texts(values):
 
 def reasons_view(reasons):
     """A status_reasons frame for display: statuses as symbol and words, and the rule's own words
-    (kind, labels, details) in the selected language; titles typed by focal points stay as typed."""
-    from isc import reason_text
+    (kind, labels, the "why" in column `detail`, rendered from its key and params) in the selected
+    language; titles typed by focal points stay as typed. Each distinct value is rendered once: a
+    large selection has thousands of rows."""
+    from isc import status as rule
 
     language = lang()
-    view = reasons.assign(
-        status=status_texts(reasons["status"]), computed_status=status_texts(reasons["computed_status"])
-    )
-    if language == i18n.DEFAULT:
-        return view
-    return view.assign(
-        kind=[reason_text.kind(v, language) for v in view["kind"]],
-        label=[reason_text.label(v, language) for v in view["label"]],
-        detail=[reason_text.detail(v, language) for v in view["detail"]],
+
+    def text(v):
+        return v if isinstance(v, str) else None
+
+    whys = list(zip(map(text, reasons["detail_key"]), map(text, reasons["detail_params"]), strict=True))
+    rendered = {w: rule.detail_text(*w, language) for w in set(whys)}
+    labels = list(zip(map(text, reasons["label"]), map(text, reasons["label_key"]), strict=True))
+    named = {x: rule.label_text(*x, language) for x in set(labels)}
+    kinds = {k: rule.kind_text(k, language) for k in reasons["kind"].unique()}
+    return reasons.assign(
+        status=status_texts(reasons["status"]),
+        computed_status=status_texts(reasons["computed_status"]),
+        kind=reasons["kind"].map(lambda k: kinds.get(k, k)),
+        label=[named[x] for x in labels],
+        detail=[rendered[w] for w in whys],
     )
 
 

@@ -12,34 +12,31 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from isc import auth, reminders
+from isc import auth, charts, reminders
 from isc import completeness as comp
-from isc import coordination_charts as charts
-from isc.db import connection, coordination, queries
+from isc.db import coordination
 from isc.periods import Period, default_period, today
 from pages import identity
 from pages.common import (
     as_of_caption,
+    as_of_text,
     column_labels,
     data_table,
+    figure,
     filters,
     lang,
-    localise,
+    q,
+    read,
     reflow,
     show_chart,
     t,
 )
 
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _inputs(fingerprint: tuple, on):
-    return coordination.expected_reports(), coordination.first_uploads(), queries.periods(on)
-
-
 st.title(t("completeness.title"))
 st.caption(t("completeness.caption"))
-expected, uploads, periods = _inputs(connection.fingerprint(), today())
-expected = localise(expected)  # theme and track names in the selected language
+expected = read("coordination.expected_reports")  # theme and track names in the selected language (localised)
+uploads = read("coordination.first_uploads")
+periods = q("periods", today())
 if not periods:
     st.info(t("common.no_reports_yet"))
     st.stop()
@@ -84,22 +81,25 @@ for col, s in zip(cols, comp.ORDER, strict=True):
 
 with reflow("completeness_charts", 440):  # side by side, or one under the other when narrow
     left, right = st.columns(2)
+as_of = as_of_text()
 sector_rates = comp.rates(this, "sector")
 with left:
     show_chart(
-        charts.completeness_bars(sector_rates, "sector", t("completeness.by_sector", period=period), lang=lang()),
+        figure("completeness_bars", sector_rates, as_of, "sector", t("completeness.by_sector", period=period),
+               width=440),
         sector_rates,
         "completeness_sector",
-    )
+    )  # fmt: skip
 track_rates = comp.rates(this, "track_name")
 with right:
     show_chart(
-        charts.completeness_bars(track_rates, "track_name", t("completeness.by_track", period=period), lang=lang()),
+        figure("completeness_bars", track_rates, as_of, "track_name", t("completeness.by_track", period=period),
+               width=440),
         track_rates,
         "completeness_track",
-    )
+    )  # fmt: skip
 time_rates = comp.rates(table, "period")
-show_chart(charts.rates_over_time(time_rates, lang=lang()), time_rates, "completeness_time")
+show_chart(figure("rates_over_time", time_rates, as_of), time_rates, "completeness_time")
 
 worst = sector_rates[sector_rates["expected"] > 0].sort_values(["on_time_rate", "completeness"]).head(1)
 if not worst.empty:
@@ -242,7 +242,7 @@ def reminder_section(table, period: str) -> None:
                 )
             if cfg is None:
                 st.caption(t("reminders.no_smtp"))
-    log = coordination.reminders(period)
+    log = read("coordination.reminders", period)
     if not log.empty:
         st.markdown(t("reminders.log_title", period=period))
         how = {"smtp": t("reminders.how_smtp"), "eml": t("reminders.how_eml")}

@@ -21,21 +21,11 @@ from etl import load
 from isc import auth
 from isc.db import connection, uploads
 from pages import identity as ident
-from pages.common import data_table, t
+from pages.common import data_table, read, t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTCOMES = ("live", "superseded", "undone")
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _history(fingerprint: tuple) -> pd.DataFrame:
-    return uploads.history()
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _events(fingerprint: tuple) -> pd.DataFrame:
-    return uploads.events()
 
 
 def _outcome(outcome: str) -> str:
@@ -65,7 +55,7 @@ def _undo(upload_id: int, who: auth.Identity, restores: int | None = None) -> No
     The rights are checked again for who is signed in now, not when the button was drawn."""
     st.session_state.pop(CONFIRM, None)
     who = ident.current()
-    u = uploads.upload(upload_id)
+    u = uploads.upload(upload_id)  # the check a write makes: the database itself, not the cached read
     if u is None or u["outcome"] != "live" or not who.may(auth.UNDO, uploaded_by=u["uploaded_by"]):
         st.session_state["history_message"] = ("error", t("history.cannot_undo", id=upload_id, user=who.user))
         return
@@ -81,7 +71,7 @@ def _undo(upload_id: int, who: auth.Identity, restores: int | None = None) -> No
 
 
 def _details(upload_id: int, who: auth.Identity) -> None:
-    u = uploads.upload(upload_id)
+    u = read("uploads.upload", upload_id)
     if u is None:
         st.error(t("history.no_such", id=upload_id))
         return
@@ -205,8 +195,7 @@ def main() -> None:
     msg = st.session_state.pop("history_message", None)
     if msg:
         (st.success if msg[0] == "success" else st.error)(md(msg[1]))
-    fp = connection.fingerprint()
-    h = _history(fp)
+    h = read("uploads.history")
     counts = h["outcome"].value_counts()
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("home.uploads"), len(h))
@@ -284,7 +273,7 @@ def main() -> None:
 
     st.subheader(t("history.events"))
     st.caption(t("history.events_caption"))
-    events = _events(fp)
+    events = read("uploads.events")
     if not emails:
         events = events.assign(actor=[ident.email_or_hidden(x, allowed=False) for x in events["actor"]])
     data_table(

@@ -23,14 +23,13 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from isc import auth, minutes, reason_text
-from isc import coordination_charts as charts
+from isc import auth, charts, minutes
 from isc import meeting as meeting_rules
 from isc import status as rule
 from isc.db import connection, coordination
 from isc.periods import today
 from pages import identity
-from pages.common import data_table, lang, md, q, t
+from pages.common import as_of_text, data_table, figure, lang, md, q, read, reasons_view, show_chart, t
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -85,7 +84,7 @@ CAN_WRITE = WHO.may(auth.MEETING)
 
 
 def badge(status: str, prefix: str = "") -> str:
-    colour = charts.STATUS_COLOURS.get(status, charts.STATUS_COLOURS[rule.NOT_REPORTED])
+    colour = charts.STATUS_COLORS.get(status, charts.STATUS_COLORS[rule.NOT_REPORTED])
     return (
         f'<span class="isc-badge" style="background:{colour};color:{BADGE_TEXT}">'
         f"{prefix}{charts.status_label(status, lang())}</span>"
@@ -100,7 +99,7 @@ def _current_meeting_id() -> int | None:
     mid = st.session_state.get("meeting_id")
     if mid is None and st.query_params.get("meeting", "").isdigit():
         mid = int(st.query_params["meeting"])
-    if mid is not None and coordination.meeting(mid) is None:
+    if mid is not None and read("coordination.meeting", mid) is None:
         mid = None
     st.session_state["meeting_id"] = mid
     return mid
@@ -145,7 +144,7 @@ def start_screen() -> None:
                 st.rerun()
     else:
         st.info(t("meeting.read_only_rights"), icon=":material/visibility:")
-    past = coordination.meetings()
+    past = read("coordination.meetings")
     if not past.empty:
         st.subheader(t("meeting.earlier"))
         table = pd.DataFrame(
@@ -237,14 +236,10 @@ def _action_status_label(status: str) -> str:
     }.get(status, status)
 
 
-def _why_first(row) -> str:
-    """Why a theme comes first on the agenda (isc.meeting.agenda's why_first, in the language)."""
-    parts = []
-    if row["computed_status"] in meeting_rules.ATTENTION_FIRST:
-        parts.append(charts.status_label(row["computed_status"], lang()).lower())
-    if row["changed"]:
-        parts.append(t("meeting.changed", was=charts.status_label(row["previous_status"], lang())))
-    return "; ".join(parts)
+def _why_first(parts) -> str:
+    """Why a theme comes first on the agenda: isc.meeting's (key, params) parts in the language
+    (the params are status codes, said with the status words)."""
+    return "; ".join(t(key, **{k: charts.status_label(v, lang()) for k, v in params.items()}) for key, params in parts)
 
 
 def _read_only_note(m: dict) -> None:
@@ -310,7 +305,7 @@ def actions_step(m: dict, prev: dict | None, editable: bool) -> None:
         if prev is None:
             st.markdown(t("meeting.first_meeting"))
         else:
-            carried = coordination.carried_actions(mid)
+            carried = read("coordination.carried_actions", mid)
             st.markdown(t("meeting.update_actions", n=len(carried)))
             _action_status_editor(carried, "all", editable)
 
@@ -324,10 +319,7 @@ def _why_box(reasons: pd.DataFrame) -> None:
     if worrying.empty:
         st.markdown(t("meeting.nothing_behind"))
         return
-    lines = [
-        f"- **{md(r.sector)}** {md(reason_text.label(r.label, lang()))}: {md(reason_text.detail(r.detail, lang()))}"
-        for r in worrying.itertuples()
-    ]
+    lines = [f"- **{md(r.sector)}** {md(r.label)}: {md(r.detail)}" for r in reasons_view(worrying).itertuples()]
     with st.container(height=260, border=True, key="meeting_why"):
         st.markdown("\n".join(lines))
 
@@ -335,7 +327,7 @@ def _why_box(reasons: pd.DataFrame) -> None:
 def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> None:
     version, period, theme = int(m["frozen_version"]), m["period"], row["theme"]
     st.header(md(row["theme_name"]))
-    why = _why_first(row)
+    why = _why_first(row["why_first"])
     st.markdown(
         t(
             "meeting.reported",
@@ -359,17 +351,18 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> No
     chart_col, why_col, notes_col = st.columns([5, 4, 4])
     sectors = q("report_status", period, version=version)
     sectors = sectors[sectors["theme"] == theme]
-    chart_col.plotly_chart(
-        charts.sector_status_bars(sectors, t("meeting.chart_title", period=period), height=300, lang=lang()),
-        width="stretch",
-        key=f"meeting_chart_{theme}",
-        config={"displayModeBar": False},
-    )
+    with chart_col:  # the figure of the frozen version, with its as-of line, table and export menu
+        show_chart(
+            figure("sector_status_bars", sectors, as_of_text(version=version), t("meeting.chart_title", period=period),
+                   height=300),
+            sectors, f"meeting_{theme}", ["sector", "computed_status", "self_status"], version=version,
+            config={"displayModeBar": False},
+        )  # fmt: skip
     with why_col:
         _why_box(q("status_reasons", theme, period, version=version))
 
     mid = int(m["id"])
-    saved = coordination.notes(mid)
+    saved = read("coordination.notes", mid)
     saved = saved[saved["theme"] == theme]
     note_key, decided_key = f"meeting_note_{mid}_{theme}", f"meeting_decided_{mid}_{theme}"
     for key, col in ((note_key, "notes"), (decided_key, "decided")):
@@ -384,22 +377,9 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> No
             )
 
     with notes_col:
-        st.text_area(
-            t("meeting.notes"),
-            key=note_key,
-            height=110,
-            on_change=_save_note,
-            placeholder=t("meeting.notes_placeholder"),
-            disabled=not editable,
-        )
-        st.text_area(
-            t("meeting.decisions"),
-            key=decided_key,
-            height=80,
-            on_change=_save_note,
-            placeholder=t("meeting.decisions_placeholder"),
-            disabled=not editable,
-        )
+        for field, key, height in (("notes", note_key, 110), ("decisions", decided_key, 80)):
+            st.text_area(t(f"meeting.{field}"), key=key, height=height, on_change=_save_note,
+                         placeholder=t(f"meeting.{field}_placeholder"), disabled=not editable)
         if editable and st.button(t("meeting.save_notes"), key=f"save_note_{theme}"):
             _save_note()
             st.toast(t("meeting.notes_saved"))
@@ -418,8 +398,8 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> No
                     st.toast(t("meeting.action_recorded"))
                 else:
                     st.warning(t("meeting.write_action_first"))
-    now = coordination.actions(mid, theme)
-    earlier = coordination.carried_actions(mid, theme) if prev is not None else pd.DataFrame()
+    now = read("coordination.actions", mid, theme)
+    earlier = read("coordination.carried_actions", mid, theme) if prev is not None else pd.DataFrame()
     left, right = st.columns(2)
     with left:
         st.subheader(t("meeting.recorded_today"))
@@ -436,8 +416,8 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> No
 
 
 def meeting_screen(mid: int) -> None:
-    m = coordination.meeting(mid)
-    prev = coordination.previous_meeting(mid)
+    m = read("coordination.meeting", mid)
+    prev = read("coordination.previous_meeting", mid)
     editable = CAN_WRITE and not _ended(m)
     agenda = _agenda(m, prev)
     steps = ["actions", *agenda["theme"].tolist()]
@@ -496,7 +476,7 @@ def meeting_screen(mid: int) -> None:
         st.subheader(t("meeting.agenda"))
         show = agenda[["theme_name", "track_name", "computed_status"]].copy()
         show["computed_status"] = show["computed_status"].map(lambda s: charts.status_label(s, lang()))
-        show["why_first"] = [_why_first(r) for _, r in agenda.iterrows()]
+        show["why_first"] = agenda["why_first"].map(_why_first)
         show.columns = [t("filter.theme"), t("filter.track"), t("meeting.col_status"), t("meeting.discuss_first")]
         st.table(show.set_index(t("filter.theme")))
         if not _ended(m):

@@ -8,19 +8,9 @@ from __future__ import annotations
 import streamlit as st
 
 from isc import auth, overlaps
-from isc.db import connection, coordination, queries
+from isc.db import coordination
 from pages import identity as ident
-from pages.common import as_of_caption, column_labels, data_table, filters, md, t
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _rows(fingerprint: tuple, period: str):
-    return coordination.overlap_candidates(period)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _periods(fingerprint: tuple):
-    return queries.live_periods()
+from pages.common import as_of_caption, column_labels, data_table, filters, md, q, read, t
 
 
 def _record(key_a: str, key_b: str, verdict: str, score: float, period: str) -> bool:
@@ -51,8 +41,7 @@ if not may_review:
     _read_only_notice(who)
 if st.session_state.pop("overlaps_refused", False):
     st.error(t("overlaps.not_recorded"), icon=":material/block:")
-fp = connection.fingerprint()
-periods = _periods(fp)
+periods = q("live_periods")
 if not periods:
     st.info(t("common.no_reports_yet"))
     st.stop()
@@ -66,14 +55,14 @@ threshold = c2.slider(
 )
 related = c3.toggle(t("overlaps.related"), value=False, key="overlap_related")
 
-rows = _rows(fp, period)
+rows = read("coordination.overlap_candidates", period)
 if f.get("theme"):
     rows = rows[rows["theme"] == f["theme"]]
 if f.get("track"):
     rows = rows[rows["track"] == f["track"]]
 ents = overlaps.entities(rows)
 pairs = overlaps.score_pairs(ents, overlaps.Options(threshold=threshold, related_themes=related))
-reviews = coordination.reviews()
+reviews = read("coordination.reviews")
 reviewed = set(zip(reviews["key_a"], reviews["key_b"], strict=True))
 flagged = overlaps.flag(pairs, threshold, reviewed)
 if f.get("sector"):

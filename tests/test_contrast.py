@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from isc import charts, completeness, coordination_charts
+from isc import chart_style, charts, completeness
 
 MEETING = Path(__file__).resolve().parent.parent / "pages" / "meeting.py"
 STREAMLIT_TEXT = "#31333F"  # Streamlit's default text colour (the meeting step line inherits it)
@@ -46,8 +46,7 @@ GRAPHICS = {
     **{f"series {i}": c for i, c in enumerate(charts.BLUES)},  # tracks and Sectors (lines, bars)
     **{f"role {r}": c for r, c in charts.ROLE_COLORS.items()},  # Sector participation bars
     **{f"coverage {k}": c for k, c in charts.COVERAGE_COLORS.items()},
-    **{f"completeness {k}": c for k, c in completeness.COLOURS.items()},
-    **{f"meeting status {k}": c for k, c in coordination_charts.STATUS_COLOURS.items()},
+    **{f"completeness {k}": c for k, c in chart_style.COMPLETENESS_COLORS.items()},
 }
 
 
@@ -60,12 +59,12 @@ def test_graphical_colours_stand_out_from_the_white_background(name):
 def test_text_written_on_a_status_colour_is_legible(status):
     """Heatmap cells, stacked-bar labels, meeting badges and bars: dark text on the status colour."""
     assert contrast(charts.TEXT_ON_STATUS, charts.STATUS_COLORS[status]) >= TEXT
-    assert contrast(meeting_constants()["BADGE_TEXT"], coordination_charts.STATUS_COLOURS[status]) >= TEXT
+    assert contrast(meeting_constants()["BADGE_TEXT"], charts.STATUS_COLORS[status]) >= TEXT
 
 
 @pytest.mark.parametrize("state", completeness.ORDER)
 def test_completeness_bar_labels_are_legible(state):
-    assert contrast(charts.TEXT_ON_STATUS, completeness.COLOURS[state]) >= TEXT
+    assert contrast(charts.TEXT_ON_STATUS, chart_style.COMPLETENESS_COLORS[state]) >= TEXT
 
 
 def test_chart_text_colours_on_white():
@@ -84,9 +83,9 @@ def meeting_constants() -> dict[str, str]:
             if name == "PROJECTOR_CSS":
                 out[name] = ast.literal_eval(node.value)
             elif name == "BADGE_TEXT":
-                # charts is isc.coordination_charts there, which re-exports isc.charts.TEXT_ON_STATUS
+                # charts is isc.charts there (the status colours and text of isc.chart_style)
                 assert ast.unparse(node.value) == "charts.TEXT_ON_STATUS"
-                out[name] = coordination_charts.TEXT_ON_STATUS
+                out[name] = charts.TEXT_ON_STATUS
     return out
 
 
@@ -99,5 +98,5 @@ def test_meeting_view_text_colours():
         assert contrast(colour, WHITE) >= TEXT, colour
     assert contrast(STREAMLIT_TEXT, WHITE) >= TEXT
     assert "color:{BADGE_TEXT}" in MEETING.read_text(encoding="utf-8")  # the badge uses it
-    for status, background in coordination_charts.STATUS_COLOURS.items():
+    for status, background in charts.STATUS_COLORS.items():
         assert contrast(found["BADGE_TEXT"], background) >= TEXT, status

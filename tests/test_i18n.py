@@ -12,7 +12,6 @@ import string
 from pathlib import Path
 
 import pytest
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from etl import load, preview, validate
@@ -89,7 +88,7 @@ def test_the_scan_finds_the_keys_of_every_layer():
     assert len(used) > 300
     files = set(used.values())
     for expected in ("dashboard.py", "pages/overview.py", "pages/common.py", "isc/charts.py",
-                     "isc/coordination_charts.py", "pages/meeting.py", "pages/upload.py"):  # fmt: skip
+                     "isc/chart_style.py", "pages/meeting.py", "pages/upload.py"):  # fmt: skip
         assert expected in files, expected
 
 
@@ -145,18 +144,6 @@ def test_a_new_rtl_language_needs_only_a_catalogue(arabic):
 
 
 # --- the app -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_dir(monkeypatch):
-    """As in tests/test_pages.py: keep the st.navigation shell after switch_page()."""
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        pages_manager.PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
 
 
 def open_app(page: str = "overview", lang: str | None = None, via: str = "widget") -> AppTest:
