@@ -17,7 +17,6 @@ import re
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from etl.load import load_bytes
@@ -63,17 +62,6 @@ def hostile_db(empty_db):
     out = load_bytes(hostile_bytes(), "hostile.xlsx", db=empty_db)
     assert out.outcome == "loaded", out.errors[:3]
     return empty_db
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_dir(monkeypatch):  # as in tests/test_pages.py
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        pages_manager.PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
 
 
 def test_sheet_safe_neutralises_text_only():

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from isc import charts
@@ -18,21 +17,6 @@ from tests.conftest import DEMO_LAST_PERIOD
 ROOT = Path(__file__).resolve().parent.parent
 P = str(DEMO_LAST_PERIOD)
 MONITOR = ["overview", "themes", "tracks", "sectors", "resolutions"]
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_dir(monkeypatch):
-    """AppTest resets PagesManager.uses_pages_directory before each run; since dashboard.py has a
-    pages/ folder beside it, a run after switch_page() would then execute the page file alone
-    (the old pages-directory mode) and skip the st.navigation shell with the shared filters. The
-    real server keeps the flag False once st.navigation has run; do the same here."""
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        pages_manager.PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
 
 
 def open_page(name: str, **filters) -> AppTest:

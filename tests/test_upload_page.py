@@ -18,7 +18,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from etl.reference import Reference
@@ -49,15 +48,6 @@ def app(page: str = "pages/upload.py", user: dict | None = None) -> AppTest:
 def app_in(lang: str, monkeypatch) -> AppTest:
     """The Upload page with the interface language chosen in the URL (?lang=fr), kept inside the
     st.navigation shell after switch_page(), as in tests/test_i18n.py (the shell chooses the language)."""
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        pages_manager.PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
-    # put back as it was after the test (the patched __init__ sets it on the class)
-    monkeypatch.setattr(pages_manager.PagesManager, "uses_pages_directory", pages_manager.PagesManager.uses_pages_directory)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.query_params["lang"] = lang
     at.run()
