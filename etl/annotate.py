@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -28,6 +29,7 @@ from openpyxl.utils import quote_sheetname
 
 from etl.reader import count_cells, sniff
 from etl.validate import Issue
+from isc.settings import MAX_ANNOTATED_CELLS
 
 ERROR_COLOR = "FFC7CE"  # light red
 WARNING_COLOR = "FFE699"  # amber
@@ -40,7 +42,7 @@ _HEADERS = ("Severity", "Sheet", "Cell", "Value found", "Expected", "Problem", "
 # many; the Problems sheet lists the issue once, linked to its first cell.
 MAX_CELLS_PER_ISSUE = 1000
 # Above this many cells in its sheets a workbook gets no marked copy (openpyxl would need gigabytes).
-MAX_CELLS = 200_000
+MAX_CELLS = MAX_ANNOTATED_CELLS
 
 
 class TooManyCells(ValueError):
@@ -51,11 +53,28 @@ class TooManyCells(ValueError):
         self.cells = cells
 
 
-def _as_issue(i: Issue | dict) -> Issue:
+@dataclass
+class _Listed:
+    """An issue as Issue.to_dict() wrote it (texts already rendered), e.g. from the CLI's JSON."""
+
+    severity: str
+    sheet: str
+    row: int | None
+    column: str | None
+    value: str
+    expected: str
+    message: str
+    fix: str
+    cells: tuple[str, ...] = ()
+
+    cell = Issue.cell
+
+
+def _as_issue(i: Issue | dict) -> Issue | _Listed:
     if isinstance(i, Issue):
         return i
     fields = ("severity", "sheet", "row", "column", "value", "expected", "message", "fix")
-    return Issue(**{k: i.get(k) for k in fields})
+    return _Listed(**{k: i.get(k) for k in fields})
 
 
 def _find_sheet(wb, name: str):

@@ -14,7 +14,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -34,39 +34,42 @@ MESSAGE_KEYS = ("load.rejected", "load.unchanged", "load.conflict", "load.loaded
 
 @dataclass
 class Outcome:
+    """What became of one file, as a catalogue key and its values: `message` is the English
+    rendering (the CLI, to_dict), message_in() the interface language's."""
+
     file_name: str
     sha256: str
-    outcome: str  # loaded | unchanged | rejected | conflict
-    message: str
+    outcome: str  # loaded | unchanged | rejected | conflict | failed
+    # load.<...> (or another catalogue entry) in data/i18n/, filled in with message_params
+    # ("status" is a status code, shown as its label). Not part of to_dict().
+    message_key: str
+    message_params: dict = field(default_factory=dict)
     upload_id: int | None = None
     supersedes: int | None = None
     version: int | None = None
     key: tuple[str, str, str] | None = None
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
-    # `message` as a catalogue entry, for the Upload page in other languages: load.<...> in
-    # data/i18n/, filled in with message_params ("status" is a status code). Not part of to_dict().
-    message_key: str = ""
-    message_params: dict = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
         return self.outcome in ("loaded", "unchanged")
 
+    @property
+    def message(self) -> str:
+        return self.message_in(i18n.DEFAULT)
+
     def to_dict(self) -> dict:
-        d = asdict(self)
-        del d["message_key"], d["message_params"]
-        return d
+        return {"file_name": self.file_name, "sha256": self.sha256, "outcome": self.outcome, "message": self.message,
+                "upload_id": self.upload_id, "supersedes": self.supersedes, "version": self.version,
+                "key": self.key, "errors": list(self.errors), "warnings": list(self.warnings)}
 
     def message_in(self, lang: str) -> str:
-        """The message in an interface language (English gives exactly `message`)."""
-        key = getattr(self, "message_key", "")
-        if not key or key not in i18n.catalogue(i18n.DEFAULT):
-            return self.message
-        values = dict(getattr(self, "message_params", {}))
+        """The message in an interface language."""
+        values = dict(self.message_params)
         if "status" in values:
             values["status"] = i18n.translate(lang, f"status.{values['status']}")
-        return i18n.translate(lang, key, **values)
+        return i18n.translate(lang, self.message_key, **values)
 
 
 def uploads_dir(db: str | os.PathLike | None = None) -> Path:
@@ -94,9 +97,7 @@ def check(data: bytes, ref: Reference) -> Validation:
         try:
             raw = read_workbook(data)
         except UnreadableWorkbook as exc:
-            return Validation(None, [Issue("error", "(file)", None, None, "", "an .xlsx theme report",
-                                           str(exc), "Download the template and fill it in.",
-                                           exc.key, exc.params)])
+            return Validation(None, [Issue("error", "(file)", None, None, "", exc.key, exc.params)])
         return validate(raw, ref)
 
 
@@ -204,10 +205,8 @@ def load_bytes(
     errors = [i.to_dict() for i in result.errors]
     warnings = [i.to_dict() for i in result.warnings]
     if not result.ok:
-        return Outcome(display_name, sha, "rejected",
-                       f"rejected: {len(errors)} error(s), {len(warnings)} warning(s); nothing was loaded",
-                       errors=errors, warnings=warnings, message_key="load.rejected",
-                       message_params={"errors": len(errors), "warnings": len(warnings)})
+        return Outcome(display_name, sha, "rejected", "load.rejected",
+                       {"errors": len(errors), "warnings": len(warnings)}, errors=errors, warnings=warnings)
     report = result.report
     period = Period.parse(report.header["period"])
     with _gc_paused():
@@ -221,26 +220,19 @@ def load_bytes(
     def _apply(c: duckdb.DuckDBPyConnection) -> Outcome:
         same = writes.live_upload_with_sha(c, sha)
         if same:
-            return Outcome(display_name, sha, "unchanged",
-                           f"already loaded as upload #{same['id']} ({same['file_name']}); nothing changed",
-                           upload_id=same["id"], key=report.key, warnings=warnings, message_key="load.unchanged",
-                           message_params={"id": same["id"], "file": same["file_name"]})
+            return Outcome(display_name, sha, "unchanged", "load.unchanged",
+                           {"id": same["id"], "file": same["file_name"]},
+                           upload_id=same["id"], key=report.key, warnings=warnings)
         previous = writes.live_upload_for(c, *report.key)
         if expected_live is not ANY and previous != expected_live:
-            return Outcome(display_name, sha, "conflict",
-                           f"not loaded: upload #{previous} for {' '.join(report.key)} was loaded while you "
-                           "were reviewing; look at the new preview and load again",
-                           supersedes=previous, key=report.key, warnings=warnings, message_key="load.conflict",
-                           message_params={"previous": previous, "report": " ".join(report.key)})
+            return Outcome(display_name, sha, "conflict", "load.conflict",
+                           {"previous": previous, "report": " ".join(report.key)},
+                           supersedes=previous, key=report.key, warnings=warnings)
         upload_id, version = writes.insert_report(c, report, meta, period.end, computed, reasons, ind_status)
         original.place()  # the rows are in: the file gets its name, then the transaction commits
-        msg = f"loaded as upload #{upload_id} ({report.row_count()} rows, status {status_rule.LABELS[computed]})"
-        if previous:
-            msg += f"; supersedes upload #{previous}, kept in history"
-        return Outcome(display_name, sha, "loaded", msg, upload_id, previous, version, report.key,
-                       warnings=warnings, message_key="load.loaded_supersedes" if previous else "load.loaded",
-                       message_params={"id": upload_id, "rows": report.row_count(), "status": computed,
-                                       "previous": previous})
+        return Outcome(display_name, sha, "loaded", "load.loaded_supersedes" if previous else "load.loaded",
+                       {"id": upload_id, "rows": report.row_count(), "status": computed, "previous": previous},
+                       upload_id, previous, version, report.key, warnings=warnings)
 
     try:
         with _gc_paused():
@@ -288,12 +280,17 @@ def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None =
         try:
             data = path.read_bytes()
         except OSError as exc:
-            outcomes.append(Outcome(path.name, "", "rejected", f"cannot read {path}: {exc.strerror}",
-                                    errors=[Issue("error", "(file)", None, None, str(path), "a readable file",
-                                                  f"cannot read the file: {exc.strerror}").to_dict()]))
+            outcomes.append(cannot_read(path, exc))
             continue
         outcomes.append(load_bytes(data, path.name, db=db, uploaded_by=uploaded_by, ref=ref))
     return outcomes
+
+
+def cannot_read(path: Path, exc: OSError) -> Outcome:
+    """The outcome of a file the CLI could not open (missing, not permitted)."""
+    issue = Issue("error", "(file)", None, None, str(path), "file_cannot_read", {"error": exc.strerror})
+    return Outcome(path.name, "", "rejected", "load.cannot_read", {"path": str(path), "error": exc.strerror},
+                   errors=[issue.to_dict()])
 
 
 def undo(upload_id: int, *, db: str | os.PathLike | None = None, actor: str = "local",

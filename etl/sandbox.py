@@ -4,7 +4,7 @@ The Upload page serves every session from one server process: a hostile or merel
 file checked there could take gigabytes and minutes from everyone (issue 18). Here the check
 (etl.load.check) and the marked-up copy (etl.annotate) run in a child process forked from a
 warm "forkserver" (etl and openpyxl already imported, so a child starts in milliseconds), under
-an address-space limit (RLIMIT_AS, MEMORY_LIMIT) and a wall-clock limit (TIME_LIMIT, then the
+an address-space limit (RLIMIT_AS, $ISC_CHECK_MEMORY_MB) and a wall-clock limit ($ISC_CHECK_SECONDS, then the
 child is killed). Out of memory or out of time, the file gets a plain refusal (an Issue on the
 "(file)" sheet, like any unreadable file), never a traceback, and the server is untouched. At
 most MAX_PARALLEL checks run at once; more wait for a slot.
@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.spawn
-import os
 import threading
 import time
 from dataclasses import dataclass
 
 from etl.reference import Reference
 from etl.validate import Issue, Validation
+from isc.settings import MAX_PARALLEL_CHECKS as MAX_PARALLEL
+from isc.settings import environment
 
-MEMORY_LIMIT = int(os.environ.get("ISC_CHECK_MEMORY_MB", "1536")) * 1024 * 1024
-TIME_LIMIT = float(os.environ.get("ISC_CHECK_SECONDS", "60"))
-MAX_PARALLEL = 2  # checks at once (the others wait): the machine keeps cores for the pages
+# The memory and time limits are $ISC_CHECK_MEMORY_MB and $ISC_CHECK_SECONDS (isc.settings.environment).
 _slots = threading.BoundedSemaphore(MAX_PARALLEL)
 _context_lock = threading.Lock()
 _context = None
@@ -74,17 +73,10 @@ def _ctx():
 def refusal(kind: str) -> Validation:
     """The validation of a file whose check ran out of memory ("memory") or time ("time")."""
     if kind == "memory":
-        limit = MEMORY_LIMIT // (1024 * 1024)
-        key, params = "file_memory", {"limit": limit}
-        text = (f"checking the file needed more than the {limit} MB of memory a file may use; a theme report "
-                "is far smaller: look for a sheet with a very large used area or very long texts")
+        key, params = "file_memory", {"limit": environment().check_memory_bytes // (1024 * 1024)}
     else:
-        limit = round(TIME_LIMIT)
-        key, params = "file_time", {"limit": limit}
-        text = (f"checking the file took longer than the {limit} seconds a file may take; a theme report "
-                "is far smaller: look for a sheet with a very large used area or very long texts")
-    return Validation(None, [Issue("error", "(file)", None, None, "", "an .xlsx theme report", text,
-                                   "Download the template and fill it in.", key, params)])
+        key, params = "file_time", {"limit": round(environment().check_seconds)}
+    return Validation(None, [Issue("error", "(file)", None, None, "", key, params)])
 
 
 def _child(conn, data: bytes, ref: Reference, mark: bool, memory: int) -> None:
@@ -132,9 +124,9 @@ def _receive(conn, proc, deadline: float):
 def check(data: bytes, ref: Reference, mark: bool = True, *, memory: int | None = None,
           seconds: float | None = None) -> Checked:
     """etl.load.check(data, ref) and, when `mark` and the file has issues, its marked-up copy,
-    in a child process limited to `memory` bytes (default MEMORY_LIMIT) and `seconds` (TIME_LIMIT)."""
-    memory = MEMORY_LIMIT if memory is None else memory
-    seconds = TIME_LIMIT if seconds is None else seconds
+    in a child process limited to `memory` bytes and `seconds` (default: isc.settings.environment())."""
+    memory = environment().check_memory_bytes if memory is None else memory
+    seconds = environment().check_seconds if seconds is None else seconds
     ctx = _ctx()
     with _slots:
         deadline = time.monotonic() + seconds

@@ -17,7 +17,7 @@ import datetime as dt
 import operator
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from itertools import compress, repeat
 from operator import itemgetter
@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from etl import spec
 from etl.reader import RawWorkbook
 from etl.reference import Reference
+from isc import i18n
 from isc.periods import Period
 
 MIN_DATE = dt.date(2000, 1, 1)
@@ -58,27 +59,62 @@ ISSUE_KEYS = frozenset((
     "key_theme_mismatch", "key_sector_mismatch", "no_assignment", "no_assignment_none", "report_empty",
     # a file whose check runs out of memory or time in its child process (etl.sandbox, issue 18)
     "file_memory", "file_time",
+    # a file the CLI cannot open at all (etl.load.load_files)
+    "file_cannot_read",
 ))  # fmt: skip
+
+
+TEXT_PARTS = ("message", "expected", "fix", "value")
 
 
 @dataclass
 class Issue:
+    """One problem of a file, as a catalogue key and the values it is filled in with: its texts
+    (message, expected, fix) are rendered from data/i18n/, English for the CLI and the marked copy,
+    the interface language on the page, so the two never say different things."""
+
     severity: str  # "error" | "warning"
     sheet: str
     row: int | None
     column: str | None
+    # the cell's text as found; "" where the validator writes the value itself ("merged cells"):
+    # it then comes from the catalogue entry validate.<key>.value
     value: str
-    expected: str
-    message: str
-    fix: str = ""
-    # For the interface in other languages: the texts above are the English catalogue entries
-    # validate.<key>.message / .expected / .fix (and .value for a value the validator wrote itself,
-    # such as "merged cells") in data/i18n/, filled in with `params`. Not part of to_dict().
-    key: str = ""
+    key: str
     params: dict = dataclass_field(default_factory=dict)
     # Every cell the issue is about when it groups several (stray cells of one column): the
     # annotated workbook marks them all. Not part of to_dict().
     cells: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.value and f"validate.{self.key}.value" in i18n.catalogue(i18n.DEFAULT):
+            self.value = self.text("value")
+
+    def text(self, part: str, lang: str = i18n.DEFAULT) -> str:
+        """validate.<key>.<part> in `lang` filled in with the params ("" when the catalogue has no
+        such entry; for "value", the text found in the cell). A translation that cannot be filled
+        in falls back to English rather than failing the page."""
+        name = f"validate.{self.key}.{part}"
+        if name not in i18n.catalogue(i18n.DEFAULT):
+            return self.value if part == "value" else ""
+        if lang != i18n.DEFAULT:
+            try:
+                return i18n.translate(lang, name, **self.params)
+            except (KeyError, IndexError, ValueError):
+                pass
+        return i18n.translate(i18n.DEFAULT, name, **self.params)
+
+    @property
+    def message(self) -> str:
+        return self.text("message")
+
+    @property
+    def expected(self) -> str:
+        return self.text("expected")
+
+    @property
+    def fix(self) -> str:
+        return self.text("fix")
 
     @property
     def cell(self) -> str:
@@ -87,9 +123,17 @@ class Issue:
         return f"{self.column}{self.row}" if self.column.isalpha() and len(self.column) <= 3 else ""
 
     def to_dict(self) -> dict:
-        d = asdict(self) | {"cell": self.cell}
-        del d["key"], d["params"], d["cells"]
-        return d
+        return {
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "expected": self.expected,
+            "message": self.message,
+            "fix": self.fix,
+            "cell": self.cell,
+        }
 
     def __str__(self) -> str:
         where = self.sheet
@@ -195,10 +239,8 @@ class _Cells:
     def __init__(self, sheet: str, issues: list[Issue]):
         self.sheet, self.issues = sheet, issues
 
-    def add(self, severity, row, col, value, expected, message, fix="", key="", params=None):
-        self.issues.append(
-            Issue(severity, self.sheet, row, col, _show(value), expected, message, fix, key, params or {})
-        )
+    def add(self, severity, row, col, value, key, params=None):
+        self.issues.append(Issue(severity, self.sheet, row, col, _show(value), key, params or {}))
 
     def text(self, v, row, col, max_length, label):
         if isinstance(v, float) and v.is_integer():
@@ -208,39 +250,29 @@ class _Cells:
         s = unicodedata.normalize("NFC", str(v)).strip()
         if _CONTROL.search(s):
             s = _CONTROL.sub("", s)
-            self.add("warning", row, col, v, "printable text",
-                     f"{label}: invisible control characters were removed",
-                     key="text_control", params={"label": label})
+            self.add("warning", row, col, v, "text_control", {"label": label})
         if len(s) > max_length:
-            self.add("error", row, col, v, f"at most {max_length} characters",
-                     f"{label} is {len(s)} characters long", "Shorten the text.",
-                     key="text_too_long", params={"label": label, "limit": max_length, "length": len(s)})
+            self.add("error", row, col, v, "text_too_long",
+                     {"label": label, "limit": max_length, "length": len(s)})
             return None
         return s
 
     def number(self, v, row, col, label):
         if isinstance(v, bool):
-            self.add("error", row, col, v, "a number", f"{label} must be a number",
-                     key="number_boolean", params={"label": label})
+            self.add("error", row, col, v, "number_boolean", {"label": label})
             return None
         if isinstance(v, (int, float)):
             return float(v)
         out, readings = read_number_text(str(v))
         if readings:
             text, grouped, decimal = str(v).strip(), _num(readings[0]), _num(readings[1])
-            self.add("error", row, col, v, "a number typed as a number",
-                     f"{label} {text!r} could mean {grouped} or {decimal}",
-                     f"Type the number itself, without a thousands separator: {grouped} or {decimal}.",
-                     key="number_ambiguous",
-                     params={"label": label, "text": text, "grouped": grouped, "decimal": decimal})
+            self.add("error", row, col, v, "number_ambiguous",
+                     {"label": label, "text": text, "grouped": grouped, "decimal": decimal})
             return None
         if out is None:
-            self.add("error", row, col, v, "a number", f"{label} must be a number",
-                     "Type digits only, e.g. 1200 or 45.5.", key="number_invalid", params={"label": label})
+            self.add("error", row, col, v, "number_invalid", {"label": label})
             return None
-        self.add("warning", row, col, v, "a number",
-                 f"{label} was text; read as {_num(out)}",
-                 key="number_from_text", params={"label": label, "number": _num(out)})
+        self.add("warning", row, col, v, "number_from_text", {"label": label, "number": _num(out)})
         return out
 
     def percent(self, v, row, col, label):
@@ -249,13 +281,11 @@ class _Cells:
         if out is None:
             return None
         if not had_sign and 0 < out < 1:  # a cell formatted as percent holds 0.45 for 45%
-            self.add("warning", row, col, v, "0 to 100", f"{label} {out:g} read as {out * 100:g}%",
-                     key="percent_fraction", params={"label": label, "number": f"{out:g}", "percent": f"{out * 100:g}"})
+            self.add("warning", row, col, v, "percent_fraction",
+                     {"label": label, "number": f"{out:g}", "percent": f"{out * 100:g}"})
             out *= 100
         if not 0 <= out <= 100:
-            self.add("error", row, col, v, "a number from 0 to 100",
-                     f"{label} must be between 0 and 100", "Enter a percentage from 0 to 100.",
-                     key="percent_range", params={"label": label})
+            self.add("error", row, col, v, "percent_range", {"label": label})
             return None
         return out
 
@@ -268,40 +298,32 @@ class _Cells:
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             if 20000 < v < 60000:  # an Excel serial date left unformatted
                 out = dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
-                self.add("warning", row, col, v, "a date", f"{label}: number read as date {out}",
-                         key="date_serial", params={"label": label, "date": str(out)})
+                self.add("warning", row, col, v, "date_serial", {"label": label, "date": str(out)})
         else:
             out = self._date_text(str(v).strip(), row, col, v, label)
         if out is None:
-            self.add("error", row, col, v, "a date (yyyy-mm-dd)", f"{label} is not a date",
-                     "Enter a date such as 2025-07-15.", key="date_invalid", params={"label": label})
+            self.add("error", row, col, v, "date_invalid", {"label": label})
             return None
         if not MIN_DATE <= out <= MAX_DATE:
-            self.add("error", row, col, v, f"a date between {MIN_DATE} and {MAX_DATE}",
-                     f"{label} {out} is out of range", key="date_range",
-                     params={"label": label, "date": str(out), "min": str(MIN_DATE), "max": str(MAX_DATE)})
+            self.add("error", row, col, v, "date_range",
+                     {"label": label, "date": str(out), "min": str(MIN_DATE), "max": str(MAX_DATE)})
             return None
         return out
 
     def _date_text(self, s, row, col, raw, label):
-        for fmt, note, key in (("%Y-%m-%d", None, "date_from_text"), ("%d/%m/%Y", "day/month/year", "date_from_dmy"),
-                               ("%d.%m.%Y", "day.month.year", "date_from_dmy_dots"),
-                               ("%Y/%m/%d", None, "date_from_text")):  # fmt: skip
+        for fmt, key in (("%Y-%m-%d", "date_from_text"), ("%d/%m/%Y", "date_from_dmy"),
+                         ("%d.%m.%Y", "date_from_dmy_dots"), ("%Y/%m/%d", "date_from_text")):  # fmt: skip
             try:
                 out = dt.datetime.strptime(s[:10] if fmt == "%Y-%m-%d" else s, fmt).date()
             except ValueError:
                 continue
-            how = f" ({note})" if note else ""
-            self.add("warning", row, col, raw, "a date", f"{label}: text read as {out}{how}",
-                     key=key, params={"label": label, "date": str(out)})
+            self.add("warning", row, col, raw, key, {"label": label, "date": str(out)})
             return out
         try:
             p = Period.parse(s)
         except ValueError:
             return None
-        self.add("warning", row, col, raw, "a date",
-                 f"{label}: quarter {p} read as its last day {p.end}",
-                 key="date_from_quarter", params={"label": label, "period": str(p), "date": str(p.end)})
+        self.add("warning", row, col, raw, "date_from_quarter", {"label": label, "period": str(p), "date": str(p.end)})
         return p.end
 
     def choice(self, v, row, col, choices, label):
@@ -317,13 +339,10 @@ class _Cells:
         wanted_folded = _fold(wanted)
         for n, (key, c) in enumerate(candidates):
             if key == (wanted if n < len(choices) else wanted_folded):
-                self.add("warning", row, col, v, " / ".join(choices),
-                         f"{label} {s!r} read as {c!r}", key="choice_normalised",
-                         params={"label": label, "text": s, "choice": c, "choices": " / ".join(choices)})
+                self.add("warning", row, col, v, "choice_normalised",
+                         {"label": label, "text": s, "choice": c, "choices": " / ".join(choices)})
                 return c
-        self.add("error", row, col, v, "one of: " + ", ".join(choices),
-                 f"{label} {s!r} is not in the list", "Pick a value from the dropdown.",
-                 key="choice_unknown", params={"label": label, "text": s, "choices": ", ".join(choices)})
+        self.add("error", row, col, v, "choice_unknown", {"label": label, "text": s, "choices": ", ".join(choices)})
         return None
 
 
@@ -390,30 +409,17 @@ def _find_sheet(raw: RawWorkbook, name: str, issues: list[Issue]) -> tuple[str, 
         if not match:
             visible = [n for n in raw.order if n != spec.KEY_SHEET]  # the hidden key sheet is the template's
             others = [n for n in visible if n not in spec.SHEET_ORDER]
-            hint = f" The workbook has: {', '.join(visible)}." if others else ""
-            issues.append(Issue("error", name, None, None, "", f"a sheet named {name!r}",
-                                f"sheet {name!r} is missing.{hint}",
-                                "Do not rename or delete sheets; download a new template.",
-                                "sheet_missing_others" if others else "sheet_missing",
+            issues.append(Issue("error", name, None, None, "", "sheet_missing_others" if others else "sheet_missing",
                                 {"name": name, "sheets": ", ".join(visible)}))
             return None
         actual = match[0]
         rows = raw.sheets[actual]
-        issues.append(Issue("warning", actual, None, None, actual, name,
-                            f"sheet {actual!r} read as {name!r}", key="sheet_renamed",
-                            params={"sheet": actual, "name": name}))
+        issues.append(Issue("warning", actual, None, None, actual, "sheet_renamed", {"sheet": actual, "name": name}))
     if actual in raw.hidden:
-        issues.append(Issue("warning", actual, None, None, "hidden", "a visible sheet",
-                            f"sheet {actual!r} is hidden; it was read all the same", key="sheet_hidden",
-                            params={"sheet": actual}))
+        issues.append(Issue("warning", actual, None, None, "", "sheet_hidden", {"sheet": actual}))
     if raw.merged.get(actual):
         r0, c0, r1, c1 = raw.merged[actual][0]
-        issues.append(Issue("error", actual, r0 + 1, get_column_letter(c0 + 1), "merged cells",
-                            "one value per cell",
-                            f"{len(raw.merged[actual])} merged cell range(s), first "
-                            f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}",
-                            "Unmerge the cells (Home > Merge > Unmerge) and put one value per cell.",
-                            "merged_cells",
+        issues.append(Issue("error", actual, r0 + 1, get_column_letter(c0 + 1), "", "merged_cells",
                             {"count": len(raw.merged[actual]),
                              "first": f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"}))
     return actual, rows
@@ -441,26 +447,21 @@ def _header(raw: RawWorkbook, ref: Reference, issues: list[Issue], layouts: dict
     header: dict = {}
     for field in spec.HEADER_FIELDS:
         if field.key not in found:
-            issues.append(Issue("error", spec.REPORT_SHEET, None, "A", "", f"a row labelled {field.label!r}",
-                                f"the label {field.label!r} is missing from column A",
-                                "Download a new template; do not edit column A.",
-                                "header_label_missing", {"label": field.label}))
+            issues.append(Issue("error", spec.REPORT_SHEET, None, "A", "", "header_label_missing",
+                                {"label": field.label}))
             continue
         r, v = found[field.key]
         if _empty(v):
             if field.required:
-                cells.add("error", r, "B", v, field.label, f"{field.label} is empty",
-                          f"Fill in {field.label}.", key="header_empty", params={"label": field.label})
+                cells.add("error", r, "B", v, "header_empty", {"label": field.label})
             header[field.key] = None
             continue
         header[field.key] = _header_value(field, v, r, cells, ref)
     version = header.get("template_version")
     if "template_version" in found and version and version not in spec.COMPATIBLE_TEMPLATE_VERSIONS:
         r = found["template_version"][0]
-        cells.add("error", r, "B", version, f"template version {spec.TEMPLATE_VERSION}",
-                  f"this file was made from template version {version}, which is no longer accepted",
-                  "Download a new template and copy your entries into it.",
-                  key="template_version", params={"version": version, "current": spec.TEMPLATE_VERSION})
+        cells.add("error", r, "B", version, "template_version",
+                  {"version": version, "current": spec.TEMPLATE_VERSION})
     return header
 
 
@@ -475,17 +476,13 @@ def _header_value(field: spec.HeaderField, v, r: int, cells: _Cells, ref: Refere
                 if squash(c) == squash(s.split(" - ", 1)[0]):
                     code = c
         if code is None:
-            cells.add("error", r, "B", v, "a theme from the list", f"theme {s!r} is unknown",
-                      "Pick the theme from the dropdown.", key="theme_unknown", params={"text": s})
+            cells.add("error", r, "B", v, "theme_unknown", {"text": s})
             return None
         if code not in ref.reportable_themes:
             row = next(t for t in ref["themes"] if t["code"] == code)
             succ = row["successor"]
-            now = f"; report under {succ} - {ref.theme_names[succ]}" if succ else ""
-            cells.add("error", r, "B", v, "an active theme",
-                      f"theme {ref.theme_names[code]!r} is {row['state']} since {row['valid_to']}{now}",
-                      key="theme_inactive_successor" if succ else "theme_inactive",
-                      params={"name": ref.theme_names[code], "state": str(row["state"]),
+            cells.add("error", r, "B", v, "theme_inactive_successor" if succ else "theme_inactive",
+                      {"name": ref.theme_names[code], "state": str(row["state"]),
                               "valid_to": str(row["valid_to"]), "successor": str(succ or ""),
                               "successor_name": ref.theme_names[succ] if succ else ""})
             return None
@@ -494,33 +491,25 @@ def _header_value(field: spec.HeaderField, v, r: int, cells: _Cells, ref: Refere
         try:
             p = Period.parse(v)
         except ValueError:
-            cells.add("error", r, "B", v, "a quarter such as 2025-Q3", "period is not a quarter",
-                      key="period_invalid")
+            cells.add("error", r, "B", v, "period_invalid")
             return None
         today = dt.date.today()
         if p.start > today:
-            cells.add("error", r, "B", v, f"a quarter that has started (today is {today})",
-                      f"period {p} is in the future", key="period_future",
-                      params={"period": str(p), "today": str(today)})
+            cells.add("error", r, "B", v, "period_future", {"period": str(p), "today": str(today)})
             return None
         if p.year < 2015:
-            cells.add("error", r, "B", v, "a quarter from 2015 on", f"period {p} is too early",
-                      key="period_early", params={"period": str(p)})
+            cells.add("error", r, "B", v, "period_early", {"period": str(p)})
             return None
         if str(p) != str(v).strip():
-            cells.add("warning", r, "B", v, "2025-Q3 style", f"period read as {p}",
-                      key="period_normalised", params={"period": str(p)})
+            cells.add("warning", r, "B", v, "period_normalised", {"period": str(p)})
         return str(p)
     if field.kind == "sector":
         code = normalise_sector(str(v), ref.sector_codes)
         if code is None:
-            cells.add("error", r, "B", v, "one of: " + ", ".join(ref.sector_codes),
-                      f"reporting sector {str(v).strip()!r} is unknown",
-                      "Pick the sector from the dropdown.", key="header_sector_unknown",
-                      params={"text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
+            cells.add("error", r, "B", v, "header_sector_unknown",
+                      {"text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
         elif code != str(v):
-            cells.add("warning", r, "B", v, code, f"reporting sector read as {code}",
-                      key="header_sector_normalised", params={"code": code})
+            cells.add("warning", r, "B", v, "header_sector_normalised", {"code": code})
         return code
     if field.kind == "enum":
         return cells.choice(v, r, "B", field.choices, field.label)
@@ -547,14 +536,11 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     actual, rows = found_sheet
     h = _locate_header(rows, sheet)
     if h is None:
-        issues.append(Issue("error", sheet.name, 1, "A", "", ", ".join(c.header for c in sheet.columns),
-                            "the header row is missing", "Copy the header row from a new template.",
-                            "header_row_missing", {"headers": ", ".join(c.header for c in sheet.columns)}))
+        issues.append(Issue("error", sheet.name, 1, "A", "", "header_row_missing",
+                            {"headers": ", ".join(c.header for c in sheet.columns)}))
         return None
     if h != 0:
-        issues.append(Issue("warning", sheet.name, h + 1, "A", f"row {h + 1}", "the header in row 1",
-                            f"the header row was found in row {h + 1}; rows above it were ignored",
-                            key="header_row_moved", params={"row": h + 1}))
+        issues.append(Issue("warning", sheet.name, h + 1, "A", "", "header_row_moved", {"row": h + 1}))
     positions: dict[str, int] = {}
     by_name = {squash(c.header): c for c in sheet.columns}
     for j, v in enumerate(rows[h]):
@@ -562,25 +548,18 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
             continue
         col = by_name.get(squash(v))
         if col is None:
-            issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v), "a template column",
-                                f"column {str(v).strip()!r} is not part of the template and was ignored",
-                                key="column_extra", params={"header": str(v).strip()}))
+            issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v), "column_extra",
+                                {"header": str(v).strip()}))
         elif col.key not in positions:
             positions[col.key] = j
         else:  # the same header twice: the first is read; what the second holds is listed as unread
             first = get_column_letter(positions[col.key] + 1)
             issues.append(Issue("warning", sheet.name, h + 1, get_column_letter(j + 1), _show(v),
-                                "each template column once",
-                                f"column {col.header!r} appears twice; only the first one, in column {first}, was read",
-                                f"Keep one column {col.header!r}: move what the second one holds into the first, "
-                                "then delete the second.",
                                 "column_duplicate", {"header": col.header, "first": first}))
     # A column marked optional may be absent from files of an earlier template: read as blank.
     missing = [c for c in sheet.columns if c.key not in positions and not c.optional]
     for c in missing:
-        issues.append(Issue("error", sheet.name, h + 1, None, "", f"a column headed {c.header!r}",
-                            f"column {c.header!r} is missing", "Copy the header row from a new template.",
-                            "column_missing", {"header": c.header}))
+        issues.append(Issue("error", sheet.name, h + 1, None, "", "column_missing", {"header": c.header}))
     if missing:
         return None
     read = set(positions.values())
@@ -599,9 +578,8 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
     kept = [(i, r) for i, r in enumerate(data, start=h + 2)
             if (first_read and r and type(r[0]) is str and r[0].strip()) or has_data(r)]
     if len(kept) > sheet.max_rows:
-        issues.append(Issue("error", sheet.name, None, None, f"{len(kept)} rows", f"at most {sheet.max_rows} rows",
-                            f"{len(kept):,} rows is more than the {sheet.max_rows:,} a report may hold",
-                            key="too_many_rows", params={"rows": len(kept), "limit": sheet.max_rows}))
+        issues.append(Issue("error", sheet.name, None, None, "", "too_many_rows",
+                            {"rows": len(kept), "limit": sheet.max_rows}))
         return None
     cells = _Cells(sheet.name, issues)
     row_numbers = [i for i, _ in kept]
@@ -628,8 +606,7 @@ def _table(raw: RawWorkbook, sheet: spec.TableSheet, ref: Reference, issues: lis
         letter = get_column_letter(j + 1)
         if _empty(v):
             if c.required:
-                cells.add("error", i, letter, v, c.header, f"{c.header} is required", f"Fill in {c.header}.",
-                          key="cell_required", params={"label": c.header})
+                cells.add("error", i, letter, v, "cell_required", {"label": c.header})
             columns[n][k] = None
         else:
             columns[n][k] = _convert(c, v, i, letter, cells, ref)
@@ -652,11 +629,8 @@ def _unit_bounds(sheet: spec.TableSheet, records: list[dict], positions: dict[st
             if x is None or 0 <= x <= bound:
                 continue
             unit, label = rec["unit"], labels[key]
-            cells.add("error", rec["row"], get_column_letter(positions[key] + 1), x, f"a number from 0 to {bound}",
-                      f"{label} {_num(x)} is out of range for unit {unit!r}: from 0 to {bound}",
-                      f"Check the value and the unit: with unit {unit!r} the value is from 0 to {bound}.",
-                      key="indicator_out_of_bounds",
-                      params={"label": label, "number": _num(x), "unit": unit, "max": bound})
+            cells.add("error", rec["row"], get_column_letter(positions[key] + 1), x, "indicator_out_of_bounds",
+                      {"label": label, "number": _num(x), "unit": unit, "max": bound})
             rec[key] = None
 
 
@@ -810,13 +784,10 @@ def _convert(c: spec.Column, v, i: int, letter: str, cells: _Cells, ref: Referen
     if c.kind == "sector":
         code = normalise_sector(str(v), ref.sector_codes)
         if code is None:
-            cells.add("error", i, letter, v, "one of: " + ", ".join(ref.sector_codes),
-                      f"{c.header} {str(v).strip()!r} is unknown", "Pick the sector from the dropdown.",
-                      key="sector_unknown",
-                      params={"label": c.header, "text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
+            cells.add("error", i, letter, v, "sector_unknown",
+                      {"label": c.header, "text": str(v).strip(), "choices": ", ".join(ref.sector_codes)})
         elif code != v:
-            cells.add("warning", i, letter, v, code, f"{c.header} {str(v).strip()!r} read as {code}",
-                      key="sector_normalised", params={"label": c.header, "text": str(v).strip(), "code": code})
+            cells.add("warning", i, letter, v, "sector_normalised", {"label": c.header, "text": str(v).strip(), "code": code})
         return code
     return cells.text(v, i, letter, c.max_length, c.header)
 
@@ -834,29 +805,22 @@ def _cross_checks(report: spec.ReportData, issues: list[Issue]) -> None:
             if ident is None:
                 continue
             if ident.casefold() in seen:
-                issues.append(Issue("error", name, rec["row"], col[sheet][id_key], ident, "a unique ID",
-                                    f"ID {ident!r} is already used in row {seen[ident.casefold()]}",
-                                    "Give each row its own ID.", "duplicate_id",
+                issues.append(Issue("error", name, rec["row"], col[sheet][id_key], ident, "duplicate_id",
                                     {"id": ident, "row": seen[ident.casefold()]}))
             else:
                 seen[ident.casefold()] = rec["row"]
     for a in report.activities if _activity_messages_possible(report.activities) else ():
         if a.get("start_date") and a.get("end_date") and a["end_date"] < a["start_date"]:
             issues.append(Issue("error", "Activities", a["row"], col["activities"]["end_date"],
-                                _show(a["end_date"]), f"on or after the start date {a['start_date']}",
-                                "the end date is before the start date", key="end_before_start",
-                                params={"start": str(a["start_date"])}))
+                                _show(a["end_date"]), "end_before_start", {"start": str(a["start_date"])}))
         if a.get("status") == "Completed" and a.get("percent_complete") not in (None, 100.0):
             issues.append(Issue("warning", "Activities", a["row"], col["activities"]["percent_complete"],
-                                _show(a["percent_complete"]), "100 for a completed activity",
-                                "status is Completed but percent complete is below 100; kept as given",
-                                key="completed_below_100"))
+                                _show(a["percent_complete"]), "completed_below_100"))
     for ind in report.indicators:
         if ind.get("baseline_date") and ind.get("target_date") and ind["target_date"] <= ind["baseline_date"]:
             issues.append(Issue("error", "Indicators", ind["row"], col["indicators"]["target_date"],
-                                _show(ind["target_date"]), f"after the baseline date {ind['baseline_date']}",
-                                "the target date must come after the baseline date", key="target_before_baseline",
-                                params={"baseline": str(ind["baseline_date"])}))
+                                _show(ind["target_date"]), "target_before_baseline",
+                                {"baseline": str(ind["baseline_date"])}))
 
 
 def _activity_messages_possible(acts: list[dict]) -> bool:
@@ -902,50 +866,19 @@ def _formula_issues(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> Non
                 continue
             col = get_column_letter(j + 1)
             if cached and not _empty(_value_at(rows, i, j)):
-                issues.append(Issue("warning", sheet, i + 1, col, "formula", "a typed value",
-                                    "the cell holds a formula; its saved value was used", key="formula_cached"))
+                issues.append(Issue("warning", sheet, i + 1, col, "", "formula_cached"))
             else:
-                issues.append(Issue("error", sheet, i + 1, col, "formula without a saved value",
-                                    "a typed value",
-                                    "the cell holds a formula whose value was never computed",
-                                    "Type the value itself in place of the formula.",
-                                    "formula_not_computed"))
+                issues.append(Issue("error", sheet, i + 1, col, "", "formula_not_computed"))
 
 
-# Cells the loader does not read, by where they are: (key for one cell, key for several, the
-# message for one, for several, expected, fix). The catalogue holds the same English texts.
+# Cells the loader does not read, by where they are: (key for one cell, key for several); the
+# texts are the catalogue's validate.<key>.*.
 UNREAD = {
-    "column": ("cell_unread_column", "cells_unread_column",
-               "the entry {text!r} in {sheet}!{cell} is not in a template column and was not loaded",
-               "{count} entries in column {column} of {sheet} ({first} to {last}) are not in a template "
-               "column and were not loaded: {cells}",
-               "an entry in a template column",
-               "Move such entries into a template column (a comment or a description), or delete them."),
-    "above": ("cell_above_header", "cells_above_header",
-              "the entry {text!r} in {sheet}!{cell} is above the header row and was not loaded",
-              "{count} entries above the header row of {sheet} ({first} to {last}) were not loaded: {cells}",
-              "nothing above the header row",
-              "Move such entries into the table below the header row, or delete them."),
-    "report": ("cell_unread_report", "cells_unread_report",
-               "the entry {text!r} in {sheet}!{cell} is not one of the report's fields and was not loaded",
-               "{count} entries in column {column} of {sheet} ({first} to {last}) are not report fields "
-               "and were not loaded: {cells}",
-               "a value in column B, beside a label of column A",
-               "Put such entries into the Narrative summary (column B), or delete them."),
-    "template": ("cell_unread_template", "cells_unread_template",
-                 "the entry {text!r} in {sheet}!{cell} is in a sheet the template keeps for itself and "
-                 "was not loaded",
-                 "{count} entries in column {column} of {sheet} ({first} to {last}) are in a sheet the "
-                 "template keeps for itself and were not loaded: {cells}",
-                 "nothing typed in this sheet",
-                 "Delete such entries: a report is read only from the sheets Report, Activities, Indicators, "
-                 "Results and Risks."),
-}  # fmt: skip
-SHEET_UNREAD = (
-    "sheet {sheet!r} is not part of the template; its {count} filled cell(s) were not loaded: {cells}",
-    "only the template's sheets",
-    "Copy what belongs in the report into its sheets (a comment or a description), or delete the sheet.",
-)
+    "column": ("cell_unread_column", "cells_unread_column"),
+    "above": ("cell_above_header", "cells_above_header"),
+    "report": ("cell_unread_report", "cells_unread_report"),
+    "template": ("cell_unread_template", "cells_unread_template"),
+}
 _LISTED = 5  # cells quoted in a grouped message; the issue keeps them all for the annotated copy
 
 
@@ -961,18 +894,16 @@ def _listing(found: list[tuple[int, int, object]]) -> str:
 
 def _report_unread(issues: list[Issue], sheet: str, kind: str, found: list[tuple[int, int, object]]) -> None:
     """One warning for a group of unread cells (one column, or the rows above a header)."""
-    one, many, text_one, text_many, expected, fix = UNREAD[kind]
+    one, many = UNREAD[kind]
     i, j, v = found[0]
     refs = tuple(f"{get_column_letter(c + 1)}{r + 1}" for r, c, _ in found)
     if len(found) == 1:
-        params = {"text": _quote(v), "sheet": sheet, "cell": refs[0]}
-        key, message = one, text_one.format(**params)
+        key, params = one, {"text": _quote(v), "sheet": sheet, "cell": refs[0]}
     else:
+        key = many
         params = {"count": len(found), "column": get_column_letter(j + 1), "sheet": sheet, "first": refs[0],
                   "last": refs[-1], "cells": _listing(found)}
-        key, message = many, text_many.format(**params)
-    issues.append(Issue("warning", sheet, i + 1, get_column_letter(j + 1), _show(v), expected, message, fix,
-                        key, params, refs))
+    issues.append(Issue("warning", sheet, i + 1, get_column_letter(j + 1), _show(v), key, params, refs))
 
 
 def _filled(rows: list[list], formulas: set, region) -> list[tuple[int, int, object]]:
@@ -1054,12 +985,10 @@ def _unread_cells(raw: RawWorkbook, layouts: dict, issues: list[Issue]) -> None:
 def _sheet_unread(issues: list[Issue], name: str, found: list[tuple[int, int, object]]) -> None:
     if not found:
         return
-    message, expected, fix = SHEET_UNREAD
     params = {"sheet": name, "count": len(found), "cells": _listing(found)}
     i, j, v = found[0]
     refs = tuple(f"{get_column_letter(c + 1)}{r + 1}" for r, c, _ in found)
-    issues.append(Issue("warning", name, i + 1, get_column_letter(j + 1), _show(v), expected,
-                        message.format(**params), fix, "sheet_unread", params, refs))
+    issues.append(Issue("warning", name, i + 1, get_column_letter(j + 1), _show(v), "sheet_unread", params, refs))
 
 
 def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, issues: list[Issue]) -> None:
@@ -1073,22 +1002,14 @@ def _key_check(raw: RawWorkbook, header: dict, layouts: dict, ref: Reference, is
     rows = next((x.field_rows for x in layouts.values() if x.report_cells is not None), {})
     made = {"key_theme": key.get("theme", ""), "key_theme_name": ref.theme_names.get(key.get("theme", ""), ""),
             "key_sector": key.get("sector", ""), "key_period": key.get("period", "")}
-    for field, label, what, issue_key in (("theme", "Theme", "theme", "key_theme_mismatch"),
-                                          ("sector", "Reporting sector", "Sector", "key_sector_mismatch")):
+    for field, issue_key in (("theme", "key_theme_mismatch"), ("sector", "key_sector_mismatch")):
         if not key.get(field) or not header.get(field) or key[field] == header[field]:
             continue
         if field == "theme" and header["theme"] in _successors(ref, key["theme"]):
             continue  # made for a theme since renamed or merged: filed under its successor
         params = {**made, "theme": str(header.get("theme") or ""), "sector": str(header.get("sector") or ""),
                   "period": str(header.get("period") or made["key_period"]), "value": header[field]}
-        message = (f"this file was made for theme {made['key_theme']} ({made['key_theme_name']}), Sector "
-                   f"{made['key_sector']}, period {made['key_period']}, but its {label} cell says "
-                   f"{header[field]}; a report is filed under the {what} its template was made for")
-        fix = (f"Download the template for {header[field]} from the Upload page (or `python -m etl template "
-               f"--theme {params['theme']} --period {params['period']} --sector {params['sector']} --out "
-               f"report.xlsx`) and copy your entries into it, or set the {label} back to {key[field]}.")
-        issues.append(Issue("error", spec.REPORT_SHEET, rows.get(field), "B", header[field],
-                            f"{what} {key[field]}", message, fix, issue_key, params))
+        issues.append(Issue("error", spec.REPORT_SHEET, rows.get(field), "B", header[field], issue_key, params))
 
 
 def _successors(ref: Reference, theme: str) -> set[str]:
@@ -1114,28 +1035,16 @@ def _owner_check(header: dict, layouts: dict, ref: Reference, issues: list[Issue
     params = {"theme": theme, "theme_name": ref.theme_names.get(theme, theme), "sector": sector,
               "period": period, "sectors": others, "maintainer": ASSIGNMENTS_MAINTAINER}
     if others:
-        issues.append(Issue(
-            "error", spec.REPORT_SHEET, rows.get("sector"), "B", sector, f"a Sector assigned to theme {theme}: {others}",
-            f"no focal point of {sector} is assigned to theme {theme} ({params['theme_name']}) in {period}, so no "
-            f"report of {sector} is accepted for it; the Sectors assigned to it are {others}",
-            f"Check the Theme and the Reporting sector; if {sector} should report on {theme}, ask "
-            f"{ASSIGNMENTS_MAINTAINER} to record the assignment.", "no_assignment", params))
+        issues.append(Issue("error", spec.REPORT_SHEET, rows.get("sector"), "B", sector, "no_assignment", params))
     else:
-        issues.append(Issue(
-            "error", spec.REPORT_SHEET, rows.get("theme"), "B", theme, "a theme with a focal point assignment",
-            f"no focal point of any Sector is assigned to theme {theme} ({params['theme_name']}) in {period}, so no "
-            "report is accepted for it",
-            f"Check the Theme; if it is to be reported on, ask {ASSIGNMENTS_MAINTAINER} to record the focal "
-            "point assignments.", "no_assignment_none", params))
+        issues.append(Issue("error", spec.REPORT_SHEET, rows.get("theme"), "B", theme, "no_assignment_none", params))
 
 
 def _empty_report(layouts: dict, issues: list[Issue]) -> None:
     """A report with no activity and no indicator is refused: the theme's status would be computed
     from nothing."""
     h = next((x.header_row for x in layouts.values() if x.sheet == spec.ACTIVITIES.name), 0)
-    issues.append(Issue("error", spec.ACTIVITIES.name, h + 2, "A", "", "at least one activity or indicator",
-                        "the report has no activity and no indicator; a report needs at least one of them",
-                        "Fill in at least one row of Activities or of Indicators.", "report_empty"))
+    issues.append(Issue("error", spec.ACTIVITIES.name, h + 2, "A", "", "report_empty"))
 
 
 def validate(raw: RawWorkbook, ref: Reference) -> Validation:

@@ -68,7 +68,8 @@ def test_the_catalogue_holds_exactly_the_issue_keys_of_the_code():
         assert all(f"validate.{n}.message" in i18n.keys(lang) for n in names)
     # every key is written in the code that makes the issue (no stale entry in ISSUE_KEYS)
     literals = set()
-    for path in (ROOT / "etl" / "validate.py", ROOT / "etl" / "reader.py", ROOT / "etl" / "sandbox.py"):
+    for path in (ROOT / "etl" / "validate.py", ROOT / "etl" / "reader.py", ROOT / "etl" / "sandbox.py",
+                 ROOT / "etl" / "load.py"):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ISSUE_KEYS":
                 continue  # the list itself
@@ -77,10 +78,11 @@ def test_the_catalogue_holds_exactly_the_issue_keys_of_the_code():
 
 
 def test_the_french_texts_quote_the_values_from_the_file_as_they_are():
-    issue = validate.Issue("error", "Activities", 3, "C", "itu-x", "one of: GS, ITU-R", "Lead sector 'itu-x' is unknown",
-                           "Pick the sector from the dropdown.", "sector_unknown",
+    issue = validate.Issue("error", "Activities", 3, "C", "itu-x", "sector_unknown",
                            {"label": "Lead sector", "text": "itu-x", "choices": "GS, ITU-R"})
     assert_renders(issue)
+    assert (issue.message, issue.expected, issue.fix) == (
+        "Lead sector 'itu-x' is unknown", "one of: GS, ITU-R", "Pick the sector from the dropdown.")
     fr = i18n.catalogue("fr")
     assert fr["validate.sector_unknown.message"].format(**issue.params) == "Lead sector 'itu-x' est inconnu"
     assert fr["validate.sector_unknown.expected"].format(**issue.params) == "l'une des valeurs : GS, ITU-R"
@@ -147,6 +149,13 @@ def _provoked(monkeypatch) -> list[validate.Issue]:
 
     issues += sandbox.check(good, Reference.load(), seconds=0.001).validation.issues
     issues += sandbox.refusal("memory").issues
+    # a file the CLI cannot open
+    from etl import load
+
+    issue = load.cannot_read(Path("missing.xlsx"), FileNotFoundError(2, "No such file or directory")).errors[0]
+    issues.append(validate.Issue("error", "(file)", None, None, issue["value"], "file_cannot_read",
+                                 {"error": "No such file or directory"}))
+    assert validate.Issue.to_dict(issues[-1]) == issue
     return issues
 
 
