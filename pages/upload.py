@@ -1,9 +1,11 @@
 """Upload: download a pre-filled template, upload workbooks, see every problem, preview, load.
 
-The same code as `python -m etl load`: etl.load.check validates, etl.load.load_bytes loads.
-Nothing is written to the database before the "Load" button; what a file would change is
-shown first (etl.preview against the live report it would replace, and against last quarter's
-report of the same theme and Sector, both read through isc.db.uploads at one data version).
+The same path as `python -m etl load`: etl.service.prepare hashes, reads and validates a file
+once and computes its preview; etl.service.load stores exactly that. This page only keeps the
+Prepared object (st.session_state, by the file's sha256) and shows it. Nothing is written to the
+database before the "Load" button; what a file would change is shown first (etl.preview against
+the live report it would replace, and against last quarter's report of the same theme and
+Sector, both read through isc.db.uploads at one data version).
 The uploader takes any file: what is not an .xlsx report gets the validator's plain message
 (the same as `python -m etl load`), in the interface language.
 """
@@ -13,22 +15,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from etl import annotate, load, preview, sandbox
+from etl import annotate, load, preview, service
 from etl.reference import Reference
+from etl.service import Prepared
 from etl.template import template_bytes
-from etl.validate import Issue, Validation
-from isc import auth, i18n
+from etl.validate import Issue
+from isc import auth
 from isc.charts import status_label
-from isc.db import connection, uploads
+from isc.db import connection
 from isc.periods import Period
 from pages import identity as ident
-from pages.common import data_table, filters, lang, t
+from pages.common import data_table, filters, lang, read, t
 from pages.identity import md
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,82 +39,20 @@ PERIODS_OFFERED = 8  # quarters offered for a template: the current one and the 
 TEMPLATE_TAKES_LANG = "lang" in inspect.signature(template_bytes).parameters
 
 
-@dataclass
-class Checked:
-    """One uploaded file after validation (and preview when valid). Kept in session_state."""
-
-    name: str
-    data: bytes
-    sha256: str
-    validation: Validation
-    annotated: bytes | None = None
-    live: uploads.LiveReport | None = None
-    preview: preview.Preview | None = None
-    refusal: str | None = None
-    previous: uploads.LiveReport | None = None  # last quarter's live report of the theme and Sector
-    not_marked: str | None = None  # why there is no marked copy (etl.sandbox.Checked.not_marked)
-    cells: int = 0  # the file's cells, when that is why
-
-    @property
-    def live_id(self) -> int | None:
-        return self.live.upload_id if self.live else None
-
-    @property
-    def unchanged(self) -> bool:
-        return self.live is not None and self.live.sha256 == self.sha256
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _template(theme: str, period: str, sector: str, fingerprint: tuple, language: str = "en") -> tuple[bytes, dict]:
     """The template for a report in the interface language, and where its content comes from:
     the report loaded now for that quarter when there is one (a correction starts from what is
     live, so that nothing of it is lost by accident), else last period's activities and indicators."""
-    live = uploads.live_report(theme, period, sector)
+    live = read("uploads.live_report", theme, period, sector)
     if live is not None:
         prefill = live.report
         source = {"live": live.upload_id, "file": live.file_name, "by": live.uploaded_by, "when": live.uploaded_at}
     else:
-        prefill = uploads.prefill_report(theme, period, sector)
+        prefill = read("uploads.prefill_report", theme, period, sector)
         source = {"period": prefill.header.get("prefilled_from")} if prefill else {}
     extra = {"lang": language} if TEMPLATE_TAKES_LANG else {}
     return template_bytes(Reference.load(), theme, period, sector, prefill, **extra), source
-
-
-def check_file(name: str, data: bytes, ref: Reference, who: auth.Identity) -> Checked:
-    """Validate one uploaded file; annotate it when it has issues; preview it when it is valid."""
-    # In a child process with memory and time limits: one user's file never stalls the others.
-    done = sandbox.check(data, ref)
-    result = done.validation
-    checked = Checked(name, data, hashlib.sha256(data).hexdigest(), result, done.annotated,
-                      not_marked=done.not_marked, cells=done.cells)
-    if result.ok:
-        theme, period, sector = result.report.key
-        checked.refusal = None if who.may(auth.UPLOAD, theme=theme, sector=sector) else who.refusal(theme, sector)
-        if checked.refusal is None:
-            checked.live, checked.previous = uploads.live_and_previous(theme, period, sector)
-            checked.preview = preview.compare(
-                result.report,
-                checked.live.report if checked.live else None,
-                Period.parse(period).end,
-                checked.previous.report if checked.previous else None,
-            )
-    return checked
-
-
-def _issue_text(i: Issue, part: str) -> str:
-    """One text of an issue in the selected language: the catalogue entry validate.<key>.<part>
-    filled in with the issue's values (quoted from the file as they are), else the English text."""
-    english = getattr(i, part)
-    key = getattr(i, "key", "")  # "" for an issue made before keys existed (kept in session_state)
-    if not english or not key:
-        return english
-    text = i18n.catalogue(lang()).get(f"validate.{key}.{part}")
-    if not text:
-        return english
-    try:
-        return text.format(**getattr(i, "params", {}))
-    except (KeyError, IndexError, ValueError):
-        return english
 
 
 def _issue_table(issues: list[Issue], kind: str) -> pd.DataFrame:
@@ -127,10 +67,10 @@ def _issue_table(issues: list[Issue], kind: str) -> pd.DataFrame:
                     [
                         i.sheet,
                         i.cell or (t("upload.row", row=i.row) if i.row else ""),
-                        _issue_text(i, "value"),
-                        _issue_text(i, "expected"),
-                        _issue_text(i, "message"),
-                        _issue_text(i, "fix"),
+                        i.text("value", lang()),
+                        i.text("expected", lang()),
+                        i.text("message", lang()),
+                        i.text("fix", lang()),
                     ],
                     strict=True,
                 )
@@ -178,8 +118,8 @@ def _rows_table(rows: list[dict], keys: dict[str, str]) -> pd.DataFrame:
 def template_section(ref: Reference, who: auth.Identity) -> None:
     st.subheader(t("upload.step1"))
     shared = filters()
-    themes = [t for t in ref.reportable_themes if who.is_admin or "*" in who.themes or t in who.themes]
-    sectors = [s for s in ref.sector_codes if who.is_admin or "*" in who.sectors or s in who.sectors]
+    themes = [c for c in ref.reportable_themes if any(who.may(auth.UPLOAD, theme=c, sector=s) for s in ref.sector_codes)]
+    sectors = [s for s in ref.sector_codes if any(who.may(auth.UPLOAD, theme=c, sector=s) for c in themes)]
     if not themes or not sectors:
         st.info(t("upload.you_may", scope=ident.scope_text(who)))
         return
@@ -219,41 +159,37 @@ def template_section(ref: Reference, who: auth.Identity) -> None:
 # --- 2-4. upload, validation report, preview, load -----------------------------------------
 
 
-def _process(files, ref: Reference, who: auth.Identity) -> list[tuple[str, Checked]]:
-    """Check the uploaded files not checked yet (with a progress bar); same file twice = once."""
-    cache: dict[str, Checked] = st.session_state.setdefault("upload_checked", {})
+def _process(files, ref: Reference, who: auth.Identity) -> list[tuple[str, Prepared]]:
+    """Prepare the uploaded files not prepared yet (with a progress bar), each kept by its sha256
+    until it is loaded; the same file twice is prepared once."""
+    cache: dict[str, Prepared] = st.session_state.setdefault("upload_checked", {})
     out, todo = [], []
     for f in files:
         data = f.getvalue()
-        sha = hashlib.sha256(data).hexdigest()
-        key = f"{sha}:{f.name}:{who.user}"
-        if key in out:
+        sha = hashlib.sha256(data).hexdigest()  # the session key; prepare() hashes for itself
+        if sha in out:
             continue
-        out.append(key)
-        if key not in cache:
-            todo.append((key, f.name, data))
+        out.append(sha)
+        known = cache.get(sha)
+        if known is None or known.checked_for != who.user:
+            todo.append((sha, f.name, data))
     if todo:
         with st.status(t("upload.checking_n", n=len(todo)), expanded=True) as box:
             bar = st.progress(0.0)
-            for n, (key, name, data) in enumerate(todo, start=1):
+            for n, (sha, name, data) in enumerate(todo, start=1):
                 st.write(t("upload.checking", name=md(name)))
-                cache[key] = check_file(name, data, ref, who)
+                cache[sha] = service.prepare(data, name, ref, who=who)
                 bar.progress(n / len(todo), text=t("upload.n_checked", n=n, m=len(todo)))
             box.update(label=t("upload.checked_n", n=len(todo)), state="complete", expanded=False)
     return [(k, cache[k]) for k in out]
 
 
-def _unreadable(c: Checked) -> Issue | None:
-    """The issue saying why the file could not be read at all (not an .xlsx, damaged...), if so."""
-    return next((i for i in c.validation.errors if i.sheet == "(file)"), None)
-
-
-def _validation_report(c: Checked, tag: str) -> None:
+def _validation_report(c: Prepared, tag: str) -> None:
     v = c.validation
     errors, warnings = v.errors, v.warnings
-    unreadable = _unreadable(c)
+    unreadable = c.unreadable
     if unreadable is not None:  # one plain sentence, as on the command line; no table of cells
-        message = _issue_text(unreadable, "message")
+        message = unreadable.text("message", lang())
         st.error(t("upload.unreadable", message=md(message[:1].upper() + message[1:])), icon=":material/error:")
         return
     if errors:
@@ -271,15 +207,15 @@ def _validation_report(c: Checked, tag: str) -> None:
         data_table(
             _issue_table(warnings, t("upload.warning")), hide_index=True, width="stretch", key=f"warnings_{tag}"
         )
-    if not c.annotated and getattr(c, "not_marked", None):  # say why there is no marked copy
+    if c.not_marked:  # say why there is no marked copy
         if c.not_marked == "cells":
             st.caption(t("upload.too_large_to_mark", cells=f"{c.cells:,}", limit=f"{annotate.MAX_CELLS:,}"))
         elif c.not_marked in ("memory", "time"):
             st.caption(t("upload.not_marked"))
-    if c.annotated:
-        stem = c.name.rsplit(".", 1)[0]
+    if c.markable:  # the marked copy is made when the button is clicked, not before
+        stem = c.file_name.rsplit(".", 1)[0]
         st.download_button(
-            t("upload.download_marked"), c.annotated, file_name=f"{stem}_checked.xlsx",
+            t("upload.download_marked"), lambda: c.annotated or b"", file_name=f"{stem}_checked.xlsx",
             mime=XLSX, icon=":material/download:", key=f"annotated_{tag}",
             help=t("upload.download_marked_help"),
         )  # fmt: skip
@@ -289,7 +225,7 @@ def _when(at: dt.datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M}"
 
 
-def _report_notice(c: Checked) -> None:
+def _report_notice(c: Prepared) -> None:
     """What the upload does to the live reports: replaces one (who, when, which file, which id),
     or is the first for its theme, quarter and Sector."""
     theme, period, sector = c.preview.key
@@ -315,7 +251,7 @@ def _status_delta(p: preview.Preview) -> str | None:
     return t("upload.was", status=status_label(before, lang()))
 
 
-def _preview_section(c: Checked, tag: str) -> None:
+def _preview_section(c: Prepared, tag: str) -> None:
     p = c.preview
     st.markdown(t("upload.changes_title"))
     _report_notice(c)
@@ -391,9 +327,9 @@ def _comparison_tables(p: preview.Preview, tag: str) -> None:
         )
 
 
-def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
-    """The Load button: the one write, through the same etl.load.load_bytes as the CLI."""
-    if c.refusal or not c.validation.ok:  # the button is not shown then; never load anyway
+def _load(c: Prepared, key: str, ref: Reference, who: auth.Identity) -> None:
+    """The Load button: the one write, etl.service.load of what the check prepared."""
+    if not c.ok:  # the button is not shown then; never load anyway
         return
     who = ident.current()  # the rights of who is signed in now, not when the button was drawn
     theme, _, sector = c.validation.report.key
@@ -401,28 +337,22 @@ def _load(c: Checked, key: str, ref: Reference, who: auth.Identity) -> None:
         c.refusal = who.refusal(theme, sector) or theme  # shown as a refusal on the rerun
         return
     try:
-        outcome = load.load_bytes(c.data, c.name, uploaded_by=who.actor, ref=ref, expected_live=c.live_id,
-                                  issuer=who.issuer, subject=who.subject, validation=c.validation)
+        outcome = service.load(c, who.actor, ref=ref, issuer=who.issuer, subject=who.subject)
     except (OSError, duckdb.Error) as exc:  # the server's disk or database file, not the report
         fault = load.fault(exc)
         if fault is None:
             raise
-        outcome = load.Outcome(c.name, c.sha256, "failed", i18n.translate("en", fault), message_key=fault)
+        outcome = load.Outcome(c.file_name, c.sha256, "failed", fault)
     except connection.DatabaseBusy:
-        outcome = load.Outcome(
-            c.name,
-            c.sha256,
-            "conflict",
-            t("upload.busy"),
-        )
+        outcome = load.Outcome(c.file_name, c.sha256, "conflict", "upload.busy")
     st.session_state.setdefault("upload_outcomes", {})[key] = outcome
     if outcome.outcome == "conflict":  # check again against the report that is live now
         st.session_state.get("upload_checked", {}).pop(key, None)
 
 
-def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identity) -> None:
+def file_section(n: int, key: str, c: Prepared, ref: Reference, who: auth.Identity) -> None:
     with st.container(border=True, key=f"upload_file_{n}"):
-        st.markdown(f"#### {md(c.name)}")
+        st.markdown(f"#### {md(c.file_name)}")
         st.caption(t("upload.file_caption", sha=c.sha256, size=f"{len(c.data):,}"))
         outcome = st.session_state.get("upload_outcomes", {}).get(key)
         if outcome is not None and outcome.outcome in ("loaded", "unchanged"):
@@ -453,7 +383,7 @@ def file_section(n: int, key: str, c: Checked, ref: Reference, who: auth.Identit
             return
         _preview_section(c, str(n))
         st.button(
-            t("upload.load", name=md(c.name)),
+            t("upload.load", name=md(c.file_name)),
             key=f"load_{n}",
             type="primary",
             icon=":material/upload:",
@@ -478,7 +408,7 @@ def upload_section(ref: Reference, who: auth.Identity) -> None:
         return
     checked = _process(files, ref, who)
     st.subheader(t("upload.step3"))
-    ok = sum(1 for _, c in checked if c.validation.ok and not c.refusal)
+    ok = sum(1 for _, c in checked if c.ok)
     st.caption(t("upload.files_summary", n=len(checked), ok=ok, not_ok=len(checked) - ok))
     for n, (key, c) in enumerate(checked):
         file_section(n, key, c, ref, who)
@@ -490,11 +420,11 @@ def upload_section(ref: Reference, who: auth.Identity) -> None:
                   on_click=_load_all, args=(ready, ref, who))  # fmt: skip
 
 
-def _loadable(c: Checked) -> bool:
-    return c.validation.ok and not c.refusal and not c.unchanged
+def _loadable(c: Prepared) -> bool:
+    return c.ok and not c.unchanged
 
 
-def _load_all(ready: list[tuple[str, Checked]], ref: Reference, who: auth.Identity) -> None:
+def _load_all(ready: list[tuple[str, Prepared]], ref: Reference, who: auth.Identity) -> None:
     for key, c in ready:
         _load(c, key, ref, who)
 
