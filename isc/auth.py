@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from isc import i18n
+
 LOCAL = "local"
 ADMIN, FOCAL_POINT, SECRETARY = "admin", "focal_point", "secretary"
 
@@ -112,32 +114,51 @@ class Identity:
             return False
         return (uploaded_by or "").strip().casefold() == self.user.strip().casefold()
 
-    def scope(self) -> str:
-        """What this person may upload, in words."""
+    def scope_message(self) -> Message:
+        """What this person may upload, as a catalogue message (see `text`)."""
         if self.is_admin:
-            return "every theme and sector"
+            return ("identity.scope_all", {})
         if not self.signed_in:
-            return "nothing until you sign in"
+            return ("identity.scope_signed_out", {})
         if self.unverified:
-            return "nothing: your sign-in provider does not confirm that this e-mail address is yours"
+            return ("identity.scope_unverified", {})
         if self.role != FOCAL_POINT or not self.themes or not self.sectors:
-            return "nothing: your e-mail is not listed as a focal point in the reference users"
-        themes = "all themes" if "*" in self.themes else "theme(s) " + ", ".join(sorted(self.themes))
-        sectors = "all sectors" if "*" in self.sectors else "sector(s) " + ", ".join(sorted(self.sectors))
-        return f"{themes} for {sectors}"
+            return ("identity.scope_not_listed", {})
+        themes = ("identity.all_themes", {}) if "*" in self.themes else (
+            "identity.themes", {"codes": ", ".join(sorted(self.themes))})
+        sectors = ("identity.all_sectors", {}) if "*" in self.sectors else (
+            "identity.sectors", {"codes": ", ".join(sorted(self.sectors))})
+        return ("identity.scope", {"themes": themes, "sectors": sectors})
 
-    def refusal(self, theme: str, sector: str) -> str | None:
-        """None when the upload is allowed, else a message saying what they may upload."""
+    def scope(self) -> str:
+        """What this person may upload, in English words (the CLI's and the tests' language)."""
+        return text(self.scope_message())
+
+    def refusal_message(self, theme: str, sector: str) -> Message | None:
+        """None when the upload is allowed, else a catalogue message saying what they may upload."""
         if self.may_upload(theme, sector):
             return None
-        who = self.user if self.signed_in else "You are not signed in, and"
         if not self.signed_in:
-            return f"{who} may upload {self.scope()}."
-        return (
-            f"{who} may not upload the report of theme {theme} for sector {sector}. "
-            f"You may upload {self.scope()}. Ask an administrator to change the reference users "
-            "(data/reference/users.csv) if this is wrong."
-        )
+            return ("identity.refusal_signed_out", {"scope": self.scope_message()})
+        return ("identity.refusal", {"user": self.user, "theme": theme, "sector": sector,
+                                     "scope": self.scope_message()})
+
+    def refusal(self, theme: str, sector: str) -> str | None:
+        """refusal_message() in English."""
+        message = self.refusal_message(theme, sector)
+        return None if message is None else text(message)
+
+
+# A text the core says without knowing the reader's language: a catalogue key (data/i18n) and its
+# values, a value being text or another message.
+Message = tuple[str, dict]
+
+
+def text(message: Message, lang: str = i18n.DEFAULT) -> str:
+    """A message in `lang`, its nested messages first."""
+    key, params = message
+    values = {k: text(v, lang) if isinstance(v, tuple) else v for k, v in params.items()}
+    return i18n.translate(lang, key, **values)
 
 
 def local() -> Identity:

@@ -32,7 +32,8 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     """Order the themes of `current` (theme_status rows) for discussion.
 
     Adds: previous_status (None without a previous meeting), changed, priority (0 = discuss first),
-    severity, and why_first (a short reason in English; the page says it in the interface language).
+    severity, and why_first: why the theme is discussed first, as a tuple of (catalogue key, params)
+    parts (why_first_parts), which the page and the minutes say in their language.
     """
     df = current.copy()
     if previous is not None and not previous.empty:
@@ -47,15 +48,8 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     # Higher = discuss sooner: the reverse of the status vocabulary's attention order.
     df["severity"] = len(rule.ATTENTION) - df["computed_status"].map(rule.attention_rank)
 
-    def why(r) -> str:
-        parts = []
-        if r["computed_status"] in ATTENTION_FIRST:
-            parts.append(rule.LABELS[r["computed_status"]].lower())
-        if r["changed"]:
-            parts.append(f"changed since the last meeting (was {rule.LABELS.get(r['previous_status'], '?')})")
-        return "; ".join(parts)
-
-    df["why_first"] = df.apply(why, axis=1) if not df.empty else pd.Series(dtype=str)
+    df["why_first"] = [why_first_parts(s, p, c) for s, p, c in
+                       zip(df["computed_status"], df["previous_status"], df["changed"], strict=True)]
     sort = ["priority", "severity", "track_position", "theme_name"]
     asc = [True, False, True, True]
     if "track_position" not in df.columns:
@@ -65,6 +59,18 @@ def agenda(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.Da
     df.loc[(df["priority"] == 0) & ~attention, "severity"] = 0
     df.loc[df["priority"] == 1, "severity"] = 0
     return df.sort_values(sort, ascending=asc, kind="stable").reset_index(drop=True)
+
+
+def why_first_parts(status: str, previous: str | None, changed: bool) -> tuple[tuple[str, dict], ...]:
+    """Why a theme comes first, as (catalogue key, params) parts said one after the other ("; "):
+    its status when that alone puts it first (meeting.first.<status>), and the change since the last
+    meeting (meeting.changed, `was` = the previous status code, said with the status words)."""
+    parts: list[tuple[str, dict]] = []
+    if status in ATTENTION_FIRST:
+        parts.append((f"meeting.first.{status}", {}))
+    if changed:
+        parts.append(("meeting.changed", {"was": previous}))
+    return tuple(parts)
 
 
 def register_state(status: str, due_date, today: dt.date) -> str:

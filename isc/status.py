@@ -35,16 +35,20 @@ A change between two periods is "better" only when no Sector that reported befor
 now; otherwise a lighter status is "no report this time" (silence never reads as progress).
 
 This module is the only place that knows the order of statuses, the self-assessed mapping and
-the roll-up: the SQL in isc/db/queries.py is generated from the functions at the end.
+the roll-up: the SQL in isc/db/queries.py is generated from this vocabulary by isc/db/rule_sql.py.
+
+A reason (the "why" of a verdict) is a catalogue key and the values it is made of (Reason.key,
+Reason.params), stored as such; detail_text() renders it in any language from data/i18n.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
-TOLERANCE = 0.10
-OVERDUE_SHARE = 0.25
+from isc import i18n
+from isc.settings import OVERDUE_SHARE, TOLERANCE  # the rule's numbers live in isc.settings
 
 COMPLETED, ON_TRACK, AT_RISK, OFF_TRACK, NOT_REPORTED = (
     "completed",
@@ -74,13 +78,66 @@ SELF_STATUS = {
 }
 
 
+# The "why" of a verdict is a catalogue key (data/i18n/<lang>.json) and the values it is made of,
+# stored as such: every language, English included, renders it from its catalogue.
+NO_ACTUAL, TARGET_REACHED, NOTHING_EXPECTED, PROGRESS = (
+    "reason.no_actual", "reason.target_reached", "reason.nothing_expected", "reason.progress")
+OVERDUE, DELAYED, OVERDUE_SHARE_KEY, EMPTY_REPORT = (
+    "reason.overdue", "reason.delayed", "reason.overdue_share", "reason.empty_report")
+REASON_KEYS = (NO_ACTUAL, TARGET_REACHED, NOTHING_EXPECTED, PROGRESS, OVERDUE, DELAYED, OVERDUE_SHARE_KEY,
+               EMPTY_REPORT)
+# The labels of the reasons the rule names itself (the others are the indicator's or activity's own).
+LABEL_ACTIVITIES, LABEL_REPORT = "reason.label.activities", "reason.label.report"
+# Parameters that are themselves a code with a catalogue entry: parameter -> key prefix.
+_CODED_PARAMS = {"status": "reason.activity_status."}
+
+
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # "indicator" | "activity"
+    kind: str  # "indicator" | "activity" | "report"
     ref: str  # indicator or activity ID
-    label: str  # name or title
+    label: str  # name or title as typed; for the rule's own reasons, label_key in English
     status: str
-    detail: str
+    key: str  # catalogue key of the "why" (REASON_KEYS)
+    params: dict = field(default_factory=dict)  # the values the sentence is made of, as text
+    label_key: str | None = None  # catalogue key of the label when the rule names the reason itself
+
+    @property
+    def detail(self) -> str:
+        """The "why" in English (as every English page and the CLI show it)."""
+        return detail_text(self.key, self.params)
+
+    def text(self, lang: str = i18n.DEFAULT) -> str:
+        return detail_text(self.key, self.params, lang)
+
+
+def detail_text(key: str | None, params: dict | str | None, lang: str = i18n.DEFAULT) -> str:
+    """A stored "why" (key + params, as a dict or the JSON text the database holds) in `lang`."""
+    if not isinstance(key, str) or not key:
+        return ""
+    if isinstance(params, str):
+        params = json.loads(params)
+    values = dict(params) if isinstance(params, dict) else {}
+    for name, prefix in _CODED_PARAMS.items():
+        if name in values and f"{prefix}{values[name]}" in i18n.catalogue(i18n.DEFAULT):
+            values[name] = i18n.translate(lang, f"{prefix}{values[name]}")
+        elif name in values:
+            values[name] = str(values[name]).replace("_", " ")
+    return i18n.translate(lang, key, **values) if values else i18n.translate(lang, key)
+
+
+def label_text(label: str | None, label_key: str | None, lang: str = i18n.DEFAULT) -> str | None:
+    """A reason's label in `lang`: the rule's own word, or the indicator's or activity's name as typed."""
+    return i18n.translate(lang, label_key) if isinstance(label_key, str) and label_key else label
+
+
+def kind_text(kind: str | None, lang: str = i18n.DEFAULT) -> str | None:
+    """"indicator", "activity" or "report" in `lang`."""
+    return i18n.translate(lang, f"reason.kind.{kind}") if kind in ("indicator", "activity", "report") else kind
+
+
+def _rule_label(key: str) -> str:
+    return i18n.translate(i18n.DEFAULT, key)
 
 
 def attention_rank(status: str) -> int:
@@ -142,20 +199,21 @@ def indicator_status(ind: dict, period_end: dt.date) -> Reason:
     name, ref = ind.get("name") or "", ind.get("indicator_id") or ""
     base, target, actual = ind.get("baseline"), ind.get("target"), ind.get("actual")
     if actual is None:
-        return Reason("indicator", ref, name, AT_RISK, "no actual value reported")
+        return Reason("indicator", ref, name, AT_RISK, NO_ACTUAL)
     expected = expected_value(base, ind["baseline_date"], target, ind["target_date"], period_end)
     rising = target >= base
     if (actual >= target) if rising else (actual <= target):
-        return Reason("indicator", ref, name, COMPLETED, f"target {target:g} reached ({actual:g})")
+        return Reason("indicator", ref, name, COMPLETED, TARGET_REACHED, {"target": f"{target:g}", "actual": f"{actual:g}"})
     if expected == base:
-        return Reason("indicator", ref, name, ON_TRACK, "nothing expected yet")
+        return Reason("indicator", ref, name, ON_TRACK, NOTHING_EXPECTED)
     progress = (actual - base) / (expected - base)
-    detail = f"actual {actual:g} vs {expected:.4g} expected by {period_end} ({progress:.0%} of expected progress)"
+    params = {"actual": f"{actual:g}", "expected": f"{expected:.4g}", "date": str(period_end),
+              "progress": f"{progress:.0%}"[:-1]}
     if progress >= 1 - TOLERANCE:
-        return Reason("indicator", ref, name, ON_TRACK, detail)
+        return Reason("indicator", ref, name, ON_TRACK, PROGRESS, params)
     if progress >= 1 - 2 * TOLERANCE:
-        return Reason("indicator", ref, name, AT_RISK, detail)
-    return Reason("indicator", ref, name, OFF_TRACK, detail)
+        return Reason("indicator", ref, name, AT_RISK, PROGRESS, params)
+    return Reason("indicator", ref, name, OFF_TRACK, PROGRESS, params)
 
 
 def activity_reasons(activities: list[dict], period_end: dt.date) -> tuple[str, list[Reason]]:
@@ -167,18 +225,19 @@ def activity_reasons(activities: list[dict], period_end: dt.date) -> tuple[str, 
         end = a.get("end_date")
         if end is not None and end < period_end:
             overdue += 1
-            reasons.append(Reason("activity", ref, title, AT_RISK,
-                                  f"overdue: due {end}, {a.get('status', '').lower()}"
-                                  f" at {a.get('percent_complete') or 0:g}%"))
+            reasons.append(Reason("activity", ref, title, AT_RISK, OVERDUE, {
+                "date": str(end), "status": (a.get("status") or "").lower().replace(" ", "_"),
+                "percent": f"{a.get('percent_complete') or 0:g}"}))
         elif a.get("status") == "Delayed":
-            reasons.append(Reason("activity", ref, title, AT_RISK, "reported as delayed"))
+            reasons.append(Reason("activity", ref, title, AT_RISK, DELAYED))
     if not activities:
         return ON_TRACK, reasons
     if not open_:
         return COMPLETED, reasons
     if open_ and overdue / len(open_) > OVERDUE_SHARE:
-        share = f"{overdue} of {len(open_)} open activities overdue (over {OVERDUE_SHARE:.0%})"
-        reasons.insert(0, Reason("activity", "", "Activities", OFF_TRACK, share))
+        share = {"overdue": str(overdue), "open": str(len(open_)), "limit": f"{OVERDUE_SHARE:.0%}"[:-1]}
+        reasons.insert(0, Reason("activity", "", _rule_label(LABEL_ACTIVITIES), OFF_TRACK, OVERDUE_SHARE_KEY, share,
+                                 LABEL_ACTIVITIES))
         return OFF_TRACK, reasons
     return (AT_RISK if reasons else ON_TRACK), reasons
 
@@ -197,7 +256,8 @@ def assess_report(indicators: list[dict], activities: list[dict],
     ind_reasons = [indicator_status(i, period_end) for i in indicators]
     act_status, act_reasons = activity_reasons(activities, period_end)
     if not indicators and not activities:
-        return AT_RISK, [], [Reason("report", "", "Report", AT_RISK, "no indicators and no activities")]
+        return AT_RISK, [], [Reason("report", "", _rule_label(LABEL_REPORT), AT_RISK, EMPTY_REPORT,
+                                    label_key=LABEL_REPORT)]
     ind_statuses = [r.status for r in ind_reasons]
     if all(s == COMPLETED for s in ind_statuses) and act_status == COMPLETED:
         status = COMPLETED
@@ -205,46 +265,3 @@ def assess_report(indicators: list[dict], activities: list[dict],
         status = worst([s if s != COMPLETED else ON_TRACK for s in ind_statuses]
                        + [act_status if act_status != COMPLETED else ON_TRACK])
     return status, ind_reasons, act_reasons
-
-
-# --- the same rules as SQL expressions (DuckDB), generated from the definitions above ---------
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_rank(expr: str) -> str:
-    """Rank of a report status (0 = completed ... 3 = off track); NULL for anything else."""
-    return "CASE " + expr + "".join(f" WHEN {_quote(s)} THEN {i}" for i, s in enumerate(ORDER)) + " END"
-
-
-def sql_unrank(expr: str) -> str:
-    return "CASE " + expr + "".join(f" WHEN {i} THEN {_quote(s)}" for i, s in enumerate(ORDER)) + " END"
-
-
-def sql_self_assessed(expr: str) -> str:
-    """The status code of a self-assessed label (NULL when there is no report)."""
-    return "CASE " + expr + "".join(f" WHEN {_quote(k)} THEN {_quote(v)}" for k, v in SELF_STATUS.items()) + " END"
-
-
-def sql_attention_rank(expr: str) -> str:
-    return "CASE " + expr + "".join(f" WHEN {_quote(s)} THEN {i}" for i, s in enumerate(ATTENTION)) + \
-        f" ELSE {len(ATTENTION)} END"
-
-
-def sql_theme_status(status: str, owed: str) -> str:
-    """theme_status() as a DuckDB aggregate over one row per owed report, `status` NULL where
-    the report is missing; `owed` is the number of reports owed (e.g. count(*))."""
-    on_track_rank = ORDER.index(ON_TRACK)
-    ranked = f"greatest({sql_rank(status)}, {on_track_rank})"
-    return (f"CASE WHEN count({status}) = 0 THEN {_quote(NOT_REPORTED)} "
-            f"WHEN count({status}) >= {owed} AND bool_and({status} = {_quote(COMPLETED)}) "
-            f"THEN {_quote(COMPLETED)} "
-            f"ELSE {sql_unrank(f'max({ranked}) FILTER (WHERE {status} IS NOT NULL)')} END")
-
-
-def sql_statuses() -> str:
-    """Every status with its display position: a table (status, pos) to join counts onto."""
-    rows = ", ".join(f"({_quote(s)}, {i})" for i, s in enumerate(ALL))
-    return f"SELECT * FROM (VALUES {rows}) s(status, pos)"

@@ -106,10 +106,7 @@ if CAN_WRITE:
         status = b.selectbox(
             t("actions.new_status"),
             coordination.ACTION_STATUSES,
-            format_func=lambda s: {
-                "open": t("meeting.action_open"), "done": t("meeting.action_done"),
-                "dropped": t("meeting.action_dropped"),
-            }[s],
+            format_func=lambda s: t(f"meeting.action_{s}"),  # coordination.ACTION_STATUSES
             key="actions_new_status",
         )  # fmt: skip
         if c.form_submit_button(t("actions.record_change"), width="stretch"):

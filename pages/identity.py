@@ -10,7 +10,7 @@ import streamlit as st
 
 from isc import auth
 from isc.db import uploads
-from pages.common import md, t
+from pages.common import lang, md, t
 
 LOCAL_BANNER = "Sign-in is not configured: uploads are recorded as 'local'."
 
@@ -79,33 +79,14 @@ def view_gate() -> None:
 
 
 def scope_text(identity: auth.Identity) -> str:
-    """auth.Identity.scope() in the selected language: what this person may upload."""
-    if identity.is_admin:
-        return t("identity.scope_all")
-    if not identity.signed_in:
-        return t("identity.scope_signed_out")
-    if identity.unverified:
-        return t("identity.scope_unverified")
-    if identity.role != auth.FOCAL_POINT or not identity.themes or not identity.sectors:
-        return t("identity.scope_not_listed")
-    themes = (
-        t("identity.all_themes")
-        if "*" in identity.themes
-        else t("identity.themes", codes=", ".join(sorted(identity.themes)))
-    )
-    sectors = (
-        t("identity.all_sectors")
-        if "*" in identity.sectors
-        else t("identity.sectors", codes=", ".join(sorted(identity.sectors)))
-    )
-    return t("identity.scope", themes=themes, sectors=sectors)
+    """auth.Identity.scope_message() in the selected language: what this person may upload."""
+    return auth.text(identity.scope_message(), lang())
 
 
 def refusal_text(identity: auth.Identity, theme: str, sector: str) -> str:
-    """auth.Identity.refusal() in the selected language (the caller knows the upload is refused)."""
-    if not identity.signed_in:
-        return t("identity.refusal_signed_out", scope=scope_text(identity))
-    return t("identity.refusal", user=identity.user, theme=theme, sector=sector, scope=scope_text(identity))
+    """auth.Identity.refusal_message() in the selected language (the caller knows the upload is refused)."""
+    message = identity.refusal_message(theme, sector)
+    return "" if message is None else auth.text(message, lang())
 
 
 def banner(identity: auth.Identity) -> None:

@@ -27,6 +27,7 @@ from isc import auth, charts, minutes
 from isc import meeting as meeting_rules
 from isc import status as rule
 from isc.db import connection, coordination
+from isc.filters import Filters
 from isc.periods import today
 from pages import identity
 from pages.common import as_of_text, data_table, figure, lang, md, q, read, reasons_view, show_chart, t
@@ -179,10 +180,10 @@ def start_screen() -> None:
 
 
 def _agenda(m: dict, prev: dict | None) -> pd.DataFrame:
-    current = q("theme_status", m["period"], version=int(m["frozen_version"]))
+    current = q("theme_status", Filters(m["period"]), version=int(m["frozen_version"]))
     previous = None
     if prev is not None:
-        previous = q("theme_status", prev["period"], version=int(prev["frozen_version"]))
+        previous = q("theme_status", Filters(prev["period"]), version=int(prev["frozen_version"]))
     return meeting_rules.agenda(current, previous)
 
 
@@ -229,11 +230,8 @@ def _action_status_editor(actions: pd.DataFrame, where: str, editable: bool) -> 
 
 
 def _action_status_label(status: str) -> str:
-    return {
-        "open": t("meeting.action_open"),
-        "done": t("meeting.action_done"),
-        "dropped": t("meeting.action_dropped"),
-    }.get(status, status)
+    """An action status (coordination.ACTION_STATUSES) in words: catalogue key meeting.action_<status>."""
+    return t(f"meeting.action_{status}") if status in coordination.ACTION_STATUSES else status
 
 
 def _why_first(parts) -> str:
@@ -349,7 +347,7 @@ def theme_step(m: dict, prev: dict | None, row: pd.Series, editable: bool) -> No
         unsafe_allow_html=True,
     )
     chart_col, why_col, notes_col = st.columns([5, 4, 4])
-    sectors = q("report_status", period, version=version)
+    sectors = q("report_status", Filters(period), version=version)
     sectors = sectors[sectors["theme"] == theme]
     with chart_col:  # the figure of the frozen version, with its as-of line, table and export menu
         show_chart(

@@ -14,6 +14,7 @@ from etl.load import undo
 from isc import meeting as meeting_rules
 from isc import status as rule
 from isc.db import connection, coordination, queries
+from isc.filters import Filters
 from tests.conftest import DEMO_LAST_PERIOD, ROOT
 
 PERIOD = str(DEMO_LAST_PERIOD)
@@ -111,6 +112,14 @@ def test_schema_migration_adds_the_coordination_tables(tmp_path):
         assert schema.current_version(c) == schema.SCHEMA_VERSION
 
 
+def _why_first_en(parts) -> str:
+    """isc.meeting's why_first parts in English, as the Meeting page says them (params: status codes)."""
+    from isc.charts import status_label
+    from isc.i18n import translate
+
+    return "; ".join(translate("en", k, **{n: status_label(v) for n, v in p.items()}) for k, p in parts)
+
+
 def test_agenda_puts_attention_themes_first():
     """Attention first: off track, at risk, not reported, then themes there only because they
     changed; each by track. Then the rest by track and name."""
@@ -128,7 +137,8 @@ def test_agenda_puts_attention_themes_first():
     # no previous meeting: off track, at risk (by track), not reported, then the rest by track
     assert first["theme"].tolist() == ["C", "E", "D", "F", "B", "A"]
     assert first["priority"].tolist() == [0, 0, 0, 0, 1, 1]
-    assert first.set_index("theme").loc["E", "why_first"] == "at risk"
+    assert first.set_index("theme").loc["E", "why_first"] == (("meeting.first.at_risk", {}),)
+    assert _why_first_en(first.set_index("theme").loc["E", "why_first"]) == "at risk"
     prev = pd.DataFrame(
         {
             "theme": ["A", "B", "C", "D", "E", "F"],
@@ -139,9 +149,12 @@ def test_agenda_puts_attention_themes_first():
     )  # fmt: skip
     ag = meeting_rules.agenda(cur, prev)
     assert ag["theme"].tolist() == ["C", "E", "D", "F", "B", "A"]  # B: only changed, after not reported
-    assert ag.set_index("theme").loc["B", "why_first"] == "changed since the last meeting (was Off track)"
-    assert ag.set_index("theme").loc["D", "why_first"] == "at risk; changed since the last meeting (was On track)"
-    assert ag.set_index("theme").loc["C", "why_first"] == "off track"
+    why = ag.set_index("theme")["why_first"]
+    assert why["D"] == (("meeting.first.at_risk", {}), ("meeting.changed", {"was": rule.ON_TRACK}))
+    assert _why_first_en(why["B"]) == "changed since the last meeting (was Off track)"
+    assert _why_first_en(why["D"]) == "at risk; changed since the last meeting (was On track)"
+    assert _why_first_en(why["C"]) == "off track"
+    assert _why_first_en(why["A"]) == ""
     assert meeting_rules.ATTENTION_FIRST == (rule.OFF_TRACK, rule.AT_RISK, rule.NOT_REPORTED)
 
 
@@ -279,10 +292,10 @@ def test_meeting_numbers_stay_frozen(demo_db):
     at.button(key="meeting_next").click().run()
     assert _ok(at).header[0].value == "Space"
     # the off-track report is undone while the meeting runs: the meeting still shows it
-    live = queries.report_status(PERIOD)
+    live = queries.report_status(Filters(PERIOD))
     row = live[(live["theme"] == "SPACE") & (live["computed_status"] == rule.OFF_TRACK)].iloc[0]
     undo(int(row["upload_id"]), actor="test")
-    now = queries.theme_status(PERIOD).set_index("theme")
+    now = queries.theme_status(Filters(PERIOD)).set_index("theme")
     assert now.loc["SPACE", "computed_status"] != rule.OFF_TRACK
     at.run()
     assert _ok(at).header[0].value == "Space"
@@ -436,7 +449,7 @@ def test_completeness_page(demo_db):
     at = _app("completeness")
     metrics = {m.label: int(m.value) for m in at.metric}
     assert metrics["Missing"] > 0 and metrics["Late"] > 0 and metrics["On time"] > 0
-    expected = len(queries.report_status(PERIOD))
+    expected = len(queries.report_status(Filters(PERIOD)))
     assert metrics["On time"] + metrics["Late"] + metrics["Missing"] + metrics["Not yet due"] == expected
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     colours = {t["name"]: t["marker"]["color"] for t in spec["data"]}

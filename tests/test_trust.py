@@ -17,7 +17,8 @@ import pytest
 from etl.load import load_bytes, undo
 from isc import indicators, meeting, pack
 from isc import status as S
-from isc.db import connection, coordination, queries
+from isc.db import connection, coordination, queries, rule_sql
+from isc.filters import Filters
 from isc.periods import Period, available, default_period, latest_ended
 from tests import workbooks as W
 from tests.conftest import ROOT
@@ -58,7 +59,7 @@ def test_sql_rollup_is_the_python_rollup():
     con = duckdb.connect()
     con.execute("CREATE TABLE cells (g INTEGER, st VARCHAR)")
     con.executemany("INSERT INTO cells VALUES (?, ?)", rows)
-    sql = f"SELECT g, {S.sql_theme_status('st', 'count(*)')} FROM cells GROUP BY g ORDER BY g"
+    sql = f"SELECT g, {rule_sql.sql_theme_status('st', 'count(*)')} FROM cells GROUP BY g ORDER BY g"
     from_sql = dict(con.execute(sql).fetchall())
     for i, cells in enumerate(every_combination()):
         assert from_sql[i] == S.theme_status([c for c in cells if c], len(cells)), cells
@@ -74,8 +75,8 @@ def test_rollup_edges_none_reported_and_all_reported():
 def test_sql_self_assessed_mapping_is_the_python_mapping():
     con = duckdb.connect()
     for label, code in S.SELF_STATUS.items():
-        assert con.execute(f"SELECT {S.sql_self_assessed('?')}", [label]).fetchone()[0] == code
-    assert con.execute(f"SELECT {S.sql_self_assessed('?')}", ["whatever"]).fetchone()[0] is None
+        assert con.execute(f"SELECT {rule_sql.sql_self_assessed('?')}", [label]).fetchone()[0] == code
+    assert con.execute(f"SELECT {rule_sql.sql_self_assessed('?')}", ["whatever"]).fetchone()[0] is None
 
 
 @pytest.mark.parametrize(
@@ -124,20 +125,20 @@ def test_a_sector_that_falls_silent_is_missing_not_progress(empty_db):
         _load(empty_db, "CLIM", "2025-Q2", sector, OFF if sector == silent else ON)
         if sector != silent:
             _load(empty_db, "CLIM", "2025-Q3", sector, ON)
-    before = queries.theme_status("2025-Q2", empty_db, theme="CLIM").iloc[0]
-    now = queries.theme_status("2025-Q3", empty_db, theme="CLIM").iloc[0]
+    before = queries.theme_status(Filters("2025-Q2", theme="CLIM"), empty_db).iloc[0]
+    now = queries.theme_status(Filters("2025-Q3", theme="CLIM"), empty_db).iloc[0]
     assert before["computed_status"] == S.OFF_TRACK
     assert now["computed_status"] == S.ON_TRACK
     assert (now["sectors_reported"], now["sectors_expected"]) == (len(owed) - 1, len(owed))
     assert list(now["sectors_missing"]) == [silent]
 
-    changes = queries.status_changes("2025-Q3", empty_db, theme="CLIM")
+    changes = queries.status_changes(Filters("2025-Q3", theme="CLIM"), empty_db)
     assert changes["change"].tolist() == ["no report this time"]
     assert changes["silent"].iloc[0] == [silent]
 
-    cells = queries.report_status("2025-Q3", empty_db, theme="CLIM").set_index("sector")["computed_status"]
+    cells = queries.report_status(Filters("2025-Q3", theme="CLIM"), empty_db).set_index("sector")["computed_status"]
     assert cells[silent] == S.NOT_REPORTED
-    counts = queries.status_counts("2025-Q3", empty_db).set_index("status")["themes"]
+    counts = queries.status_counts(Filters("2025-Q3"), empty_db).set_index("status")["themes"]
     assert counts[S.ON_TRACK] == 1 and counts[S.OFF_TRACK] == 0
 
 
@@ -151,9 +152,9 @@ def test_an_early_report_does_not_move_the_default_quarter_and_undo_leaves_no_tr
     choices = queries.periods(today, empty_db)
     assert choices == ["2025-Q2", "2025-Q3", "2025-Q4"]  # the early report is visible when chosen
     assert default_period(choices, today) == "2025-Q3"
-    trend = queries.track_trend(empty_db, today=today)
+    trend = queries.track_trend(None, empty_db, today=today)
     assert "2025-Q4" not in set(trend["period"])  # a quarter under way is not a point of the trend
-    assert queries.theme_status("2025-Q4", empty_db, theme="CLIM")["sectors_reported"].iloc[0] == 1
+    assert queries.theme_status(Filters("2025-Q4", theme="CLIM"), empty_db)["sectors_reported"].iloc[0] == 1
 
     undo(early, db=empty_db)
     assert queries.periods(today, empty_db) == ["2025-Q2", "2025-Q3"]
@@ -269,16 +270,16 @@ def test_counts_agree_across_queries_pages_and_pack(demo_db, period):
             truth = truth[truth["theme"] == sel["theme"]]
         want = truth["status"].value_counts().reindex(S.ALL, fill_value=0)
 
-        counts = queries.status_counts(period, demo_db, **sel).set_index("status")["themes"]
+        counts = queries.status_counts(Filters(period, **sel), demo_db).set_index("status")["themes"]
         assert counts.to_dict() == want.to_dict(), sel
-        tp = queries.track_progress(period, demo_db, **sel).groupby("status")["count"].sum()
+        tp = queries.track_progress(Filters(period, **sel), demo_db).groupby("status")["count"].sum()
         assert tp.reindex(S.ALL).to_dict() == want.to_dict(), sel
-        ts = queries.theme_status(period, demo_db, **sel)
+        ts = queries.theme_status(Filters(period, **sel), demo_db)
         assert dict(zip(ts["theme"], ts["computed_status"], strict=True)) == dict(
             zip(truth["theme"], truth["status"], strict=True))
-        cells = queries.report_status(period, demo_db, **sel)
+        cells = queries.report_status(Filters(period, **sel), demo_db)
         assert int((cells["computed_status"] == S.NOT_REPORTED).sum()) == int(truth["missing"].sum())
-        mix = queries.sector_status_mix(period, demo_db, **sel)
+        mix = queries.sector_status_mix(Filters(period, **sel), demo_db)
         assert int(mix.loc[mix["status"] == S.NOT_REPORTED, "count"].sum()) == int(truth["missing"].sum())
         agenda = meeting.agenda(ts)
         assert sorted(agenda["theme"]) == sorted(truth["theme"])

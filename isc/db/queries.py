@@ -1,7 +1,8 @@
 """Read queries for the pages and exports. Aggregation happens here, in DuckDB.
 
 Every function takes `db` (path; default $ISC_DB or data/isc.duckdb) and most take `version`
-(a data version; None = latest) so a figure can be rebuilt exactly as it was. Functions return
+(a data version; None = latest) so a figure can be rebuilt exactly as it was. The filtered ones
+take the shared filters as one isc.filters.Filters (period, track, Sector, theme). Functions return
 pandas DataFrames (or plain values) and never cache; the pages cache them, keyed by the file
 fingerprint, so new data shows on the next rerun.
 """
@@ -16,7 +17,9 @@ import pandas as pd
 
 from isc import periods as P
 from isc import status as rule
-from isc.db import connection
+from isc.db import connection, rule_sql
+from isc.filters import Filters
+from isc.settings import GRACE_DAYS
 
 Db = str | os.PathLike | None
 
@@ -108,8 +111,10 @@ def _live_reports_sql() -> str:
 _FILTERS_SQL = """($tr IS NULL OR h.track = $tr) AND ($th IS NULL OR h.code = $th)"""
 
 
-def _filters(track: str | None = None, sector: str | None = None, theme: str | None = None) -> dict:
-    return {"tr": track, "s": sector, "th": theme}
+def _params(f: Filters, db: Db, version: int | None, **extra) -> dict:
+    """The SQL parameters of a filtered query: the data version ($v), the filters ($p, $tr, $s,
+    $th: Filters.sql_params) and any of its own."""
+    return {"v": _v(version, db)} | f.sql_params() | extra
 
 
 def _owed_sql(periods_sql: str) -> str:
@@ -126,19 +131,12 @@ def _owed_sql(periods_sql: str) -> str:
               SELECT r.theme, r.period, r.sector, r.computed_status, r.self_status, r.upload_id, u.uploaded_at
               FROM live_uploads($v) u JOIN report r ON r.upload_id = u.id),
             cells AS (
-              SELECT o.*, l.computed_status AS c_status, {rule.sql_self_assessed("l.self_status")} AS s_status,
+              SELECT o.*, l.computed_status AS c_status, {rule_sql.sql_self_assessed("l.self_status")} AS s_status,
                      l.upload_id, l.uploaded_at
               FROM owed o LEFT JOIN live l ON l.theme = o.theme AND l.period = o.period AND l.sector = o.sector)"""
 
 
-def report_status(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def report_status(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """One row per report owed for the period (theme x Sector): computed and self status,
     'not_reported' where it is missing."""
     return _df_named(
@@ -153,7 +151,7 @@ def report_status(
             LEFT JOIN sector s ON s.code = c.sector
             WHERE {_FILTERS_SQL}
             ORDER BY t.position, h.name, s.position""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
 
@@ -171,8 +169,8 @@ def _theme_status_sql(periods_sql: str) -> str:
     return f"""WITH {_owed_sql(periods_sql)},
             agg AS (
               SELECT theme, period,
-                     {rule.sql_theme_status("c_status", "count(*)")} AS computed_status,
-                     {rule.sql_theme_status("s_status", "count(*)")} AS self_status,
+                     {rule_sql.sql_theme_status("c_status", "count(*)")} AS computed_status,
+                     {rule_sql.sql_theme_status("s_status", "count(*)")} AS self_status,
                      count(c_status) AS sectors_reported, count(*) AS sectors_expected,
                      coalesce(list(sector ORDER BY sector) FILTER (WHERE c_status IS NOT NULL), [])
                        AS sectors_in,
@@ -186,42 +184,28 @@ def _theme_status_sql(periods_sql: str) -> str:
             WHERE {_FILTERS_SQL}"""
 
 
-def theme_status(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def theme_status(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """One row per active theme: worst computed and worst self-assessed status across sectors."""
     df = _df_named(
         f"""SELECT * EXCLUDE (period) FROM ({_theme_status_sql("SELECT $p AS period")})
             ORDER BY track_position, theme_name""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
     return df
 
 
-_STATUSES_SQL = rule.sql_statuses()
+_STATUSES_SQL = rule_sql.sql_statuses()
 
 
-def status_counts(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def status_counts(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Number of themes per computed status (all five statuses, zeros included)."""
     df = _df_named(
         f"""WITH ts AS ({_theme_status_sql("SELECT $p AS period")})
             SELECT s.status, count(ts.theme) AS themes
             FROM ({_STATUSES_SQL}) s LEFT JOIN ts ON ts.computed_status = s.status
             GROUP BY s.status, s.pos ORDER BY s.pos""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
     df.insert(1, "label", [rule.LABELS[s] for s in df["status"]])
@@ -229,14 +213,7 @@ def status_counts(
     return df
 
 
-def track_progress(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def track_progress(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Themes per status in each track (every track and status, zeros included): progress per track."""
     return _df_named(
         f"""WITH ts AS ({_theme_status_sql("SELECT $p AS period")})
@@ -247,23 +224,19 @@ def track_progress(
             WHERE ($tr IS NULL OR t.code = $tr)
             GROUP BY t.code, t.name, t.supervising_body, t.position, s.status, s.pos
             ORDER BY t.position, s.pos""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
 
 
 def track_trend(
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-    today: dt.date | None = None,
+    f: Filters | None = None, db: Db = None, version: int | None = None, today: dt.date | None = None
 ) -> pd.DataFrame:
     """Per period and track: themes, themes on track or completed, and their share (%).
 
-    Periods: the quarters that have ended (isc.periods.available, without a quarter still under way,
-    whose few early reports would read as a fall)."""
+    Periods: the quarters that have ended (isc.periods.available, without a quarter still under
+    way, whose few early reports would read as a fall); f.period is not used."""
+    f = f or Filters()
     ended = P.latest_ended(today)
     chosen = [p for p in periods(today, db, version) if P.Period.parse(p) <= ended]
     return _df_named(
@@ -274,27 +247,21 @@ def track_trend(
                          / count(*), 1) AS share
             FROM ts GROUP BY period, track, track_name, track_position
             ORDER BY period, track_position""",
-        {"v": _v(version, db), "ps": chosen} | _filters(track, sector, theme),
+        _params(f, db, version, ps=chosen),
         db,
     )
 
 
-def status_changes(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def status_changes(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Themes whose computed status differs from the previous period, worse moves first.
 
     `change` is isc.status.change: a lighter status while a Sector that reported last time is silent
     now is "no report this time", never "better"; `silent` lists those Sectors."""
+    period = f.period
     prev = str(P.Period.parse(period).previous())
     both = _df_named(
         f"""SELECT * FROM ({_theme_status_sql("SELECT unnest([$p, $q]) AS period")})""",
-        {"v": _v(version, db), "p": period, "q": prev} | _filters(track, sector, theme),
+        _params(f, db, version, q=prev),
         db,
     )
     cur = both[both["period"] == period].set_index("theme")
@@ -322,22 +289,15 @@ def status_changes(
     return df.sort_values(["_order", "_track", "theme_name"], kind="stable")[cols].reset_index(drop=True)
 
 
-def status_deltas(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def status_deltas(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """status_counts with the comparable count of the previous period (`previous`): a theme that
     looks lighter only because a Sector fell silent ("no report this time") is counted under its
     current status in both, so no headline delta reads silence as progress. `silent` is how many
     such themes there are (the same on every row)."""
-    now = status_counts(period, db, version, track, sector, theme)
-    prev = str(P.Period.parse(period).previous())
-    before = status_counts(prev, db, version, track, sector, theme).set_index("status")["themes"].copy()
-    changes = status_changes(period, db, version, track, sector, theme)
+    now = status_counts(f, db, version)
+    before = status_counts(f.but(period=str(P.Period.parse(f.period).previous())), db, version)
+    before = before.set_index("status")["themes"].copy()
+    changes = status_changes(f, db, version)
     silent = changes[changes["change"] == "no report this time"]
     for r in silent.itertuples():
         before[r.previous_status] -= 1
@@ -345,16 +305,9 @@ def status_deltas(
     return now.assign(previous=now["status"].map(before).astype("int64"), silent=len(silent))
 
 
-def theme_sector_matrix(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def theme_sector_matrix(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Long form: theme, sector, computed status (not_reported where a report is missing)."""
-    return report_status(period, db, version, track, sector, theme)[
+    return report_status(f, db, version)[
         ["theme", "theme_name", "track", "sector", "computed_status", "self_status"]
     ]
 
@@ -368,14 +321,16 @@ def status_reasons(
 ) -> pd.DataFrame:
     """Why: the indicators and activities behind each sector's computed status.
 
+    The "why" is `detail_key` + `detail_params` (JSON text) and the rule's own labels have a
+    `label_key`: isc.status.detail_text / label_text render them in a language.
     theme=None with `themes` gives the reasons of several themes at once (column `theme`)."""
     return _df_named(
         f"""WITH live AS ({_live_reports_sql()} WHERE r.period = $p AND ($t IS NULL OR r.theme = $t)
                           AND ($ts IS NULL OR list_contains($ts, r.theme)))
             SELECT l.sector, l.computed_status, l.self_status, s.kind, s.ref, s.label,
-                   s.status, s.detail, l.theme
+                   s.status, s.detail_key, s.detail_params::VARCHAR AS detail_params, s.label_key, l.theme
             FROM live l JOIN status_reason s ON s.upload_id = l.upload_id
-            ORDER BY l.theme, l.sector, {rule.sql_rank("s.status")} DESC, s.kind, s.ref""",
+            ORDER BY l.theme, l.sector, {rule_sql.sql_rank("s.status")} DESC, s.kind, s.ref""",
         {"v": _v(version, db), "p": period, "t": theme, "ts": list(themes) if themes is not None else None},
         db,
     )
@@ -384,7 +339,7 @@ def status_reasons(
 def status_history(theme: str, db: Db = None, version: int | None = None) -> pd.DataFrame:
     return _df_named(
         f"""SELECT period, sector, computed_status,
-                   {rule.sql_self_assessed("self_status")} AS self_status
+                   {rule_sql.sql_self_assessed("self_status")} AS self_status
             FROM ({_live_reports_sql()}) WHERE theme = $t ORDER BY period, sector""",
         {"v": _v(version, db), "t": theme},
         db,
@@ -422,22 +377,17 @@ def activities(
     )
 
 
-def results(
-    theme: str | None = None,
-    period: str | None = None,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-) -> pd.DataFrame:
+def results(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
+    """Results reported, newest period first: of one period or all (f.period None), filtered by
+    theme, track and Sector."""
     return _df_named(
         f"""SELECT l.theme, h.name AS theme_name, l.period, l.sector, x.title, x.description, x.date, x.link
             FROM ({_live_reports_sql()}) l JOIN result x ON x.upload_id = l.upload_id
             JOIN theme h ON h.code = l.theme
-            WHERE ($t IS NULL OR l.theme = $t) AND ($p IS NULL OR l.period = $p)
+            WHERE ($th IS NULL OR l.theme = $th) AND ($p IS NULL OR l.period = $p)
               AND ($tr IS NULL OR h.track = $tr) AND ($s IS NULL OR l.sector = $s)
             ORDER BY l.period DESC, l.theme, l.sector, x.row_no""",
-        {"v": _v(version, db), "t": theme, "p": period, "tr": track, "s": sector},
+        _params(f, db, version),
         db,
     )
 
@@ -480,20 +430,11 @@ def theme_detail(theme: str, db: Db = None) -> dict:
 
 
 def overdue_reports(
-    period: str,
-    today: dt.date,
-    grace_days: int = 15,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
+    f: Filters, today: dt.date, grace_days: int = GRACE_DAYS, db: Db = None, version: int | None = None
 ) -> pd.DataFrame:
     """Expected reports for the period with no live report, once its due date has passed."""
-    from isc.periods import Period
-
-    due = Period.parse(period).due_date(grace_days)
-    df = report_status(period, db, version, track, sector, theme)
+    due = P.Period.parse(f.period).due_date(grace_days)
+    df = report_status(f, db, version)
     df = df[df["computed_status"] == rule.NOT_REPORTED].copy()
     df["due_date"] = due
     df["days_overdue"] = max(0, (today - due).days)
@@ -515,14 +456,7 @@ _ACTIVITIES_SQL = f"""SELECT l.theme, h.track, a.activity_id, a.title, a.lead_se
                                ORDER BY (l.sector = a.lead_sector) DESC, l.sector) = 1"""
 
 
-def sector_participation(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def sector_participation(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Distinct activities per sector and role (led, joint, partnered), every combination listed."""
     return _df_named(
         f"""WITH acts AS ({_ACTIVITIES_SQL}),
@@ -536,14 +470,12 @@ def sector_participation(
             LEFT JOIN roles r ON r.sector = s.code AND r.role = rl.role
             WHERE ($s IS NULL OR s.code = $s)
             GROUP BY s.code, s.position, rl.role, rl.pos ORDER BY s.position, rl.pos""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
 
 
-def sector_matrix(
-    period: str, db: Db = None, version: int | None = None, track: str | None = None, theme: str | None = None
-) -> pd.DataFrame:
+def sector_matrix(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Sector x sector: distinct activities in which both take part (lead, partner or joint)."""
     return _df_named(
         f"""WITH acts AS ({_ACTIVITIES_SQL}),
@@ -556,19 +488,12 @@ def sector_matrix(
             FROM sector x CROSS JOIN sector y
             LEFT JOIN pairs p ON p.sector_a = x.code AND p.sector_b = y.code
             ORDER BY x.position, y.position""",
-        {"v": _v(version, db), "p": period} | _filters(track, None, theme),
+        _params(f.but(sector=None), db, version),
         db,
     )
 
 
-def sector_status_mix(
-    period: str,
-    db: Db = None,
-    version: int | None = None,
-    track: str | None = None,
-    sector: str | None = None,
-    theme: str | None = None,
-) -> pd.DataFrame:
+def sector_status_mix(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """Per sector: its expected reports of the period by computed status (zeros included)."""
     return _df_named(
         f"""WITH {_owed_sql("SELECT $p AS period")},
@@ -579,14 +504,12 @@ def sector_status_mix(
             LEFT JOIN rs ON rs.sector = s.code AND rs.status = st.status
             WHERE ($s IS NULL OR s.code = $s)
             GROUP BY s.code, s.position, st.status, st.pos ORDER BY s.position, st.pos""",
-        {"v": _v(version, db), "p": period} | _filters(track, sector, theme),
+        _params(f, db, version),
         db,
     )
 
 
-def sector_summary(
-    period: str, db: Db = None, version: int | None = None, track: str | None = None, theme: str | None = None
-) -> pd.DataFrame:
+def sector_summary(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """One row per sector: themes it owes a report on in the period (reports_owed) and how many
     came in (reports_received), activities by role."""
     return _df_named(
@@ -608,7 +531,7 @@ def sector_summary(
                    (SELECT count(*) FILTER (WHERE role = 'partnered') FROM roles WHERE roles.sector = s.code)
                      AS partnered
             FROM sector s ORDER BY s.position""",
-        {"v": _v(version, db), "p": period} | _filters(track, None, theme),
+        _params(f.but(sector=None), db, version),
         db,
     )
 
@@ -616,9 +539,7 @@ def sector_summary(
 # --- resolutions -------------------------------------------------------------------------------
 
 
-def resolution_coverage(
-    period: str, db: Db = None, version: int | None = None, track: str | None = None, theme: str | None = None
-) -> pd.DataFrame:
+def resolution_coverage(f: Filters, db: Db = None, version: int | None = None) -> pd.DataFrame:
     """The PP-22 resolutions: which themes cover each, coverage in the period, the mutual-interest rule.
 
     coverage: 'reported' (a covering theme has at least one live report in the period), 'no report'
@@ -656,7 +577,7 @@ def resolution_coverage(
             FROM resolution r LEFT JOIN cover c ON c.resolution = r.code
             LEFT JOIN links l ON l.pp_resolution = r.code
             ORDER BY CASE r.kind WHEN 'Decision' THEN 0 ELSE 1 END, r.number""",
-        {"v": _v(version, db), "p": period} | _filters(track, None, theme),
+        _params(f.but(sector=None), db, version),
         db,
     )
 

@@ -8,9 +8,13 @@ what makes supersede, undo and reproducible "as of" exports the same mechanism.
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
+
 import duckdb
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -129,7 +133,72 @@ ALTER TABLE event ADD COLUMN actor_issuer VARCHAR;
 ALTER TABLE event ADD COLUMN actor_subject VARCHAR;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6}
+# Reasons as key + params (issue 16): the "why" of a verdict (status_reason, and each indicator's
+# own) was an English sentence written at load time; it is now the catalogue key and the values
+# isc.status made it from, so every language renders it from data/i18n. The sentences stored
+# before are read back once, here, with the patterns of the sentences the rule used to write (a
+# sentence that matches none is kept as typed under reason.as_stored). The label of the rule's own
+# reasons ("Activities", "Report") gets its catalogue key.
+_V7_COLUMNS = """
+ALTER TABLE status_reason ADD COLUMN detail_key VARCHAR;
+ALTER TABLE status_reason ADD COLUMN detail_params JSON;
+ALTER TABLE status_reason ADD COLUMN label_key VARCHAR;
+ALTER TABLE indicator ADD COLUMN detail_key VARCHAR;
+ALTER TABLE indicator ADD COLUMN detail_params JSON;
+"""
+_NUMBER = r"-?[\d.e+]+"
+_OLD_SENTENCES: dict[str, re.Pattern] = {
+    "reason.progress": re.compile(
+        rf"actual (?P<actual>{_NUMBER}) vs (?P<expected>{_NUMBER}) expected by (?P<date>[\d-]+) "
+        rf"\((?P<progress>-?\d+)% of expected progress\)"
+    ),
+    "reason.overdue": re.compile(r"overdue: due (?P<date>[\d-]+), (?P<status>[a-z ]+) at (?P<percent>[\d.]+)%"),
+    "reason.target_reached": re.compile(rf"target (?P<target>{_NUMBER}) reached \((?P<actual>{_NUMBER})\)"),
+    "reason.no_actual": re.compile(r"no actual value reported"),
+    "reason.nothing_expected": re.compile(r"nothing expected yet"),
+    "reason.delayed": re.compile(r"reported as delayed"),
+    "reason.overdue_share": re.compile(
+        r"(?P<overdue>\d+) of (?P<open>\d+) open activities overdue \(over (?P<limit>\d+)%\)"
+    ),
+    "reason.empty_report": re.compile(r"no indicators and no activities"),
+}
+_OLD_LABELS = {("activity", "Activities"): "reason.label.activities", ("report", "Report"): "reason.label.report"}
+
+
+def _old_sentence(text: str | None) -> tuple[str | None, str | None]:
+    """(key, params as JSON) of a sentence the status rule wrote before version 7."""
+    if text is None:
+        return None, None
+    for key, pattern in _OLD_SENTENCES.items():
+        m = pattern.fullmatch(text)
+        if m:
+            params = m.groupdict()
+            if "status" in params:  # an activity status code, as isc.status stores it now
+                params["status"] = params["status"].replace(" ", "_")
+            return key, json.dumps(params) if params else None
+    return "reason.as_stored", json.dumps({"text": text})
+
+
+def _v7(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_V7_COLUMNS)
+    for table in ("status_reason", "indicator"):
+        texts = [r[0] for r in con.execute(f"SELECT DISTINCT detail FROM {table} WHERE detail IS NOT NULL").fetchall()]
+        if texts:
+            con.execute("CREATE TEMP TABLE _v7_detail (detail VARCHAR, k VARCHAR, p VARCHAR)")
+            con.executemany("INSERT INTO _v7_detail VALUES (?, ?, ?)", [(t, *_old_sentence(t)) for t in texts])
+            con.execute(f"UPDATE {table} SET detail_key = d.k, detail_params = d.p::JSON FROM _v7_detail d "
+                        f"WHERE {table}.detail = d.detail")
+            con.execute("DROP TABLE _v7_detail")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN detail")
+    for (kind, label), key in _OLD_LABELS.items():
+        con.execute("UPDATE status_reason SET label_key = ? WHERE kind = ? AND label = ? AND coalesce(ref, '') = ''",
+                    [key, kind, label])
+
+
+# A migration is SQL, or a function of the connection when rows need Python to be carried over.
+MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
+    1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _v7,
+}
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -150,7 +219,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> int:
             f"database schema version {have} is newer than this code ({SCHEMA_VERSION})"
         )
     for version in range(have + 1, SCHEMA_VERSION + 1):
-        con.execute(MIGRATIONS[version])
+        step = MIGRATIONS[version]
+        if callable(step):
+            step(con)
+        else:
+            con.execute(step)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from operator import methodcaller
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from isc import indicators
 
@@ -129,10 +131,14 @@ class UploadMeta:
     subject: str | None = None  # and their subject there (`sub`)
 
 
-def _frame(rows: list[dict], columns: list[str], upload_id: int) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-    frame.insert(0, "upload_id", upload_id)
-    return frame
+def _json(params: dict | None) -> str | None:
+    """A reason's params as stored (JSON text; None when the sentence has no values)."""
+    return json.dumps(params) if params else None
+
+
+def _frame(rows: list[dict], columns: list[str], upload_id: int) -> dict[str, list]:
+    """The rows as columns (upload_id first), taken at C speed (map of dict.get)."""
+    return {"upload_id": [upload_id] * len(rows), **{c: list(map(methodcaller("get", c), rows)) for c in columns}}
 
 
 def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, period_end: dt.date,
@@ -162,6 +168,7 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
     combos = {r: ([s for s, v in zip(sectors, r, strict=True) if v == "Partner"],
                   [s for s, v in zip(sectors, r, strict=True) if v == "Joint"]) for r in set(roles)}
     acts = {
+        "upload_id": [upload_id] * len(acts_in),
         "row_no": list(map(methodcaller("get", "row"), acts_in)),
         **{k: list(map(methodcaller("get", k), acts_in)) for k in ("activity_id", "title", "description", "lead_sector")},
         "partners": [combos[r][0] for r in roles],
@@ -169,52 +176,69 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
         **{k: list(map(methodcaller("get", k), acts_in)) for k in ("status", "start_date", "end_date", "percent_complete",
                                                           "result")},
     }
-    act_frame = pd.DataFrame(acts)
-    act_frame.insert(0, "upload_id", upload_id)
-    _insert(con, "activity", act_frame)
+    _insert(con, "activity", acts)
     inds = [
         {**{k: i.get(k) for k in ("indicator_id", "name", "unit", "baseline", "baseline_date", "target",
                                   "target_date", "actual", "comment")},
-         "row_no": i["row"], "status": st.status, "detail": st.detail,
+         "row_no": i["row"], "status": st.status, "detail_key": st.key, "detail_params": _json(st.params),
          "combine": indicators.combine_code(i.get("combine"))}
         for i, st in zip(report.indicators, indicator_status, strict=True)
     ]
     ind_cols = ["row_no", "indicator_id", "name", "unit", "baseline", "baseline_date", "target",
-                "target_date", "actual", "comment", "status", "detail", "combine"]
+                "target_date", "actual", "comment", "status", "detail_key", "detail_params", "combine"]
     _insert(con, "indicator", _frame(inds, ind_cols, upload_id))
     res_cols = ["row_no", "title", "description", "date", "link"]
     _insert(con, "result", _frame([{**r, "row_no": r["row"]} for r in report.results], res_cols, upload_id))
     risk_cols = ["row_no", "kind", "description", "severity", "mitigation", "owner", "due_date"]
     _insert(con, "risk", _frame([{**r, "row_no": r["row"]} for r in report.risks], risk_cols, upload_id))
-    why = [{"kind": r.kind, "ref": r.ref, "label": r.label, "status": r.status, "detail": r.detail}
+    why = [{"kind": r.kind, "ref": r.ref, "label": r.label, "status": r.status, "detail_key": r.key,
+            "detail_params": _json(r.params), "label_key": r.label_key}
            for r in reasons if r.status != "on_track" or r.kind == "report"]
-    _insert(con, "status_reason", _frame(why, ["kind", "ref", "label", "status", "detail"], upload_id))
+    why_cols = ["kind", "ref", "label", "status", "detail_key", "detail_params", "label_key"]
+    _insert(con, "status_reason", _frame(why, why_cols, upload_id))
     return upload_id, seq
 
 
 _LIST_SEP = "\x1f"  # the unit separator: never in a Sector code
 
 
-def _insert(con, table: str, frame: pd.DataFrame) -> None:
-    """Small frames as one multi-row VALUES statement, large ones through a registered frame.
+# DuckDB column types -> the Arrow types a column of plain Python values is converted to.
+_ARROW_TYPES = {"INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
+                "JSON": pa.string(), "DATE": pa.date32(), "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"),
+                "VARCHAR[]": pa.list_(pa.string())}
 
-    A registered frame's column types are not left to DuckDB's guess from a sample of rows (a
-    list column whose sampled rows are all empty was guessed as NULL[] and a later ['ITU-R']
-    failed the whole load): list columns travel as text joined with _LIST_SEP, and every column
-    is cast to the table's own type in the INSERT ... SELECT."""
-    if frame.empty:
-        return
-    cols = ", ".join(frame.columns)
-    if len(frame) <= 200:
-        rows = list(frame.astype(object).itertuples(index=False, name=None))
-        one = "(" + ", ".join("?" for _ in frame.columns) + ")"
-        params = [None if _missing(v) else v for row in rows for v in row]
-        con.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join(one for _ in rows), params)
+
+def _insert(con, table: str, columns: dict[str, list]) -> None:
+    """Insert columns of plain Python values (name -> one list per column) in one statement.
+
+    The values become an Arrow table typed with the table's own column types, which DuckDB reads
+    without converting a value at a time (a report may hold 100,000 activities): the types are
+    never left to a guess from a sample of rows (a list column whose sampled rows are all empty
+    was once guessed as NULL[] and a later ['ITU-R'] failed the whole load). A value Arrow will not
+    take for its column's type goes the slower way, converted by DuckDB (_insert_cast)."""
+    if not columns or not len(next(iter(columns.values()))):
         return
     types = dict(con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
         [table],
     ).fetchall())
+    try:
+        arrays = [pa.array(values, _ARROW_TYPES[types[c]], from_pandas=True) for c, values in columns.items()]
+    except (KeyError, TypeError, ValueError, OverflowError, pa.ArrowException):
+        _insert_cast(con, table, pd.DataFrame(columns), types)
+        return
+    incoming = pa.Table.from_arrays(arrays, names=list(columns))
+    con.register("_incoming", incoming)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _insert_cast(con, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    """A frame whose values Arrow would not convert: list columns travel as text joined with
+    _LIST_SEP, and DuckDB casts every column to the table's own type in the INSERT ... SELECT."""
+    cols = ", ".join(frame.columns)
     incoming, select = frame.copy(deep=False), []
     for c in frame.columns:
         kind = types[c]
@@ -232,10 +256,6 @@ def _insert(con, table: str, frame: pd.DataFrame) -> None:
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _incoming")
     finally:
         con.unregister("_incoming")
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT
 
 
 def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str, *, issuer: str | None = None,
