@@ -7,6 +7,8 @@ pages. Every text shown comes from the message catalogues in data/i18n/ (pages.c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from isc import i18n
@@ -59,13 +61,31 @@ st.set_page_config(page_title=t("app.title"), page_icon=":bar_chart:", layout="w
 
 
 def ensure_database() -> None:
+    """With no database (or an unfinished demo build), build the demo in the background: the
+    default quarter and the one before it first (a spinner until they are in), then the pages show
+    while the rest loads, with a progress message that goes when the build is done."""
     path = connection.db_path()
-    if path.exists():
+    if path.exists() and not Path(f"{path}.demo-building").exists():
         return
-    from etl.demo import build_demo
+    from etl.demo import background_build
 
-    with st.spinner(t("app.building_demo", path=path)):
-        build_demo(path)
+    build = background_build(path)
+    if build is None:
+        return
+    if not build.first_ready.is_set():
+        with st.spinner(t("app.building_demo", path=path)):
+            build.first_ready.wait()
+    if build.error is not None:
+        raise build.error
+    if not build.done.is_set():
+        demo_progress(build)
+
+
+@st.fragment(run_every=1.0)
+def demo_progress(build) -> None:
+    if build.done.is_set():
+        st.rerun()  # the whole app: the pages show everything and this message goes
+    st.info(t("app.demo_progress", n=build.loaded, total=build.total), icon=":material/hourglass_top:")
 
 
 def shared_filters() -> None:

@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import io
+import json
 import os
 import random
-import tempfile
+import tarfile
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from etl import spec
 from etl.load import Outcome, init_db, load_bytes
 from etl.reference import Reference
-from etl.template import template_bytes
 from isc.db import connection
 from isc.periods import Period, latest_ended, period_range
 
@@ -216,40 +220,245 @@ def plan(ref: Reference, last: Period, seed: int = SEED):
                     yield theme, sector, period, report, at + dt.timedelta(days=5), 1
 
 
+# The illustrative workbooks, written once with the template writer (python -m etl.demo) and bundled:
+# writing 600 workbooks with openpyxl took most of a first start. Each is named by a digest of what
+# it holds, so a plan that no longer matches the bundle (another quarter, changed generator) simply
+# writes the workbooks it lacks; the bundle only saves time and is read in its own order, which is
+# the order the background build loads in (the default quarter first).
+BUNDLE = Path(__file__).resolve().parent.parent / "data" / "demo" / "workbooks.tar.xz"
+
+
+def _name(theme: str, sector: str, period: Period, report: spec.ReportData, rev: int) -> str:
+    content = json.dumps([spec.TEMPLATE_VERSION, theme, str(period), sector, report.header, report.activities,
+                          report.indicators, report.results, report.risks], default=str, sort_keys=True)
+    digest = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return f"{theme}_{period}_{sector}{'_rev' if rev else ''}_{digest}.xlsx"
+
+
+INDEX = "index.json"  # the archive's first member: the names of the workbooks that follow
+
+
+class _Bundle:
+    """The bundled workbooks, decompressed lazily: get() reads the archive only as far as needed."""
+
+    def __init__(self, path: Path = BUNDLE):
+        self._tar = tarfile.open(path, "r|xz") if path.exists() else None  # noqa: SIM115 - closed by close()
+        self._read: dict[str, bytes] = {}
+        self.names: set[str] = set(json.loads(self.get(INDEX) or b"[]"))
+
+    def get(self, name: str) -> bytes | None:
+        while name not in self._read and self._tar is not None:
+            member = self._tar.next()
+            if member is None:
+                self.close()
+                break
+            if member.isfile():
+                self._read[member.name] = self._tar.extractfile(member).read()
+        return self._read.pop(name, None)
+
+    def close(self) -> None:
+        if self._tar is not None:
+            self._tar.close()
+            self._tar = None
+
+
 def _workbook(job) -> bytes:
+    from etl.template import template_bytes  # openpyxl: imported only when a workbook is written
+
     theme, period, sector, report = job
-    return template_bytes(_REF, theme, period, sector, report)
+    return template_bytes(_ref(), theme, period, sector, report)
 
 
-_REF = Reference.load()
+_REF: Reference | None = None
+
+
+def _ref() -> Reference:
+    global _REF
+    if _REF is None:
+        _REF = Reference.load()
+    return _REF
+
+
+def _workbooks(items: list, names: list[str]) -> Iterator[bytes]:
+    """The workbook of each plan item, in order: from the bundle, else written now (in worker
+    processes when many are missing)."""
+    bundle = _Bundle()
+    try:
+        missing = [(theme, str(period), sector, report)
+                   for (theme, sector, period, report, _, _), name in zip(items, names, strict=True)
+                   if name not in bundle.names]
+        if len(missing) > 8:
+            with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+                written = iter(list(pool.map(_workbook, missing, chunksize=8)))
+        else:
+            written = map(_workbook, missing)
+        for name in names:
+            data = bundle.get(name) if name in bundle.names else None
+            yield data if data is not None else next(written)
+    finally:
+        bundle.close()
+
+
+def _load(con, ref: Reference, path: Path, item: tuple, name: str, data: bytes, workdir: Path | None) -> Outcome:
+    theme, sector, period, report, at, rev = item
+    shown = f"{theme}_{period}_{sector}{'_rev' if rev else ''}.xlsx"
+    if workdir:
+        (workdir / shown).write_bytes(data)
+    outcome = load_bytes(data, shown, db=path, uploaded_by="demo", ref=ref, illustrative=True, uploaded_at=at,
+                         con=con)
+    if not outcome.accepted and name:  # a bundled workbook the validator no longer takes: write it anew
+        return _load(con, ref, path, item, "", _workbook((theme, str(period), sector, report)), workdir)
+    if not outcome.accepted:
+        raise RuntimeError(f"demo workbook {shown} was rejected: {outcome.errors[:3]}")
+    return outcome
+
+
+def _fresh(path: Path, ref: Reference) -> None:
+    for f in (path, Path(str(path) + ".wal")):
+        f.unlink(missing_ok=True)
+    init_db(path, ref)
 
 
 def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
                workdir: str | os.PathLike | None = None, progress=None) -> list[Outcome]:
-    """Write every demo workbook with the template writer and load it through etl.load."""
-    ref = Reference.load()
+    """Load every demo workbook (bundled, else written with the template writer) through etl.load,
+    in one transaction."""
+    ref = _ref()
     last = last or latest_complete_period()
     path = connection.db_path(db)
-    for f in (path, Path(str(path) + ".wal")):
-        f.unlink(missing_ok=True)
-    init_db(path, ref)
-    outcomes = []
+    _fresh(path, ref)
     items = list(plan(ref, last))
-    jobs = [(theme, str(period), sector, report) for theme, sector, period, report, _, _ in items]
-    with (tempfile.TemporaryDirectory() as tmp,
-          ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool):
-        folder = Path(workdir or tmp)
-        workbooks = pool.map(_workbook, jobs, chunksize=8)
-        with connection.write(path) as con:
-            for n, ((theme, sector, period, _, at, rev), data) in enumerate(zip(items, workbooks, strict=True), start=1):
-                name = f"{theme}_{period}_{sector}{'_rev' if rev else ''}.xlsx"
-                if workdir:
-                    (folder / name).write_bytes(data)
-                outcome = load_bytes(data, name, db=path, uploaded_by="demo", ref=ref,
-                                     illustrative=True, uploaded_at=at, con=con)
-                if not outcome.accepted:
-                    raise RuntimeError(f"demo workbook {name} was rejected: {outcome.errors[:3]}")
-                outcomes.append(outcome)
-                if progress:
-                    progress(n, len(items))
+    names = [_name(th, se, pe, rep, rev) for th, se, pe, rep, _, rev in items]
+    folder = Path(workdir) if workdir else None
+    outcomes = []
+    with connection.write(path) as con:
+        for n, (item, name, data) in enumerate(zip(items, names, _workbooks(items, names), strict=True), start=1):
+            outcomes.append(_load(con, ref, path, item, name, data, folder))
+            if progress:
+                progress(n, len(items))
     return outcomes
+
+
+def load_order(items: list, last: Period) -> list[int]:
+    """Indexes of the plan items in background-build order: the default quarter (the latest that
+    has ended, where every page opens), then the one before it (the Overview's "since" column),
+    then the rest as planned. A revision stays after the upload it revises (same quarter)."""
+    first = [str(last), str(last.previous())]
+    return sorted(range(len(items)), key=lambda i: first.index(str(items[i][2])) if str(items[i][2]) in first else 2)
+
+
+class Build:
+    """A demo build in a background thread of this process: the default quarter and the one before
+    it are loaded (and committed) first, then the rest in small transactions. While it runs the
+    process's reads go through cursors of the build's connection (connection.shared_writer), so
+    pages show what is loaded so far. A marker file beside the database says a build is unfinished:
+    a server stopped mid-build builds again on its next start."""
+
+    CHUNK = 40  # workbooks per transaction after the first quarters
+
+    def __init__(self, path: Path, last: Period):
+        self.path, self.last = path, last
+        self.total = 0
+        self.loaded = 0
+        self.error: BaseException | None = None
+        self.first_ready = threading.Event()  # the default quarter and the one before are in
+        self.done = threading.Event()
+        self._started = threading.Event()  # the shared connection is registered
+        self.thread = threading.Thread(target=self._run, name="isc-demo-build", daemon=True)
+
+    @property
+    def marker(self) -> Path:
+        return marker(self.path)
+
+    def _run(self) -> None:
+        try:
+            ref = _ref()
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.touch()
+            items = list(plan(ref, self.last))
+            order = load_order(items, self.last)
+            items = [items[i] for i in order]
+            self.total = len(items)
+            names = [_name(th, se, pe, rep, rev) for th, se, pe, rep, _, rev in items]
+            first = {str(self.last), str(self.last.previous())}
+            n_first = sum(1 for it in items if str(it[2]) in first)
+            _fresh(self.path, ref)
+            with connection.shared_writer(self.path) as shared:
+                self._started.set()
+                con = shared.cursor()
+                try:
+                    workbooks = _workbooks(items, names)
+                    bounds = [0, n_first, *range(n_first + self.CHUNK, self.total, self.CHUNK), self.total]
+                    for lo, hi in zip(bounds, bounds[1:], strict=False):
+                        con.execute("BEGIN TRANSACTION")
+                        try:
+                            for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
+                                _load(con, ref, self.path, item, name, next(workbooks), None)
+                        except BaseException:
+                            con.execute("ROLLBACK")
+                            raise
+                        con.execute("COMMIT")
+                        self.loaded = hi
+                        if hi >= n_first:
+                            self.first_ready.set()
+                finally:
+                    con.close()
+            self.marker.unlink(missing_ok=True)
+        except BaseException as exc:  # noqa: BLE001 - shown by the page that waits for the build
+            self.error = exc
+        finally:
+            self._started.set()
+            self.first_ready.set()
+            self.done.set()
+
+
+def marker(path: Path) -> Path:
+    return Path(str(path) + ".demo-building")
+
+
+_builds: dict[str, Build] = {}
+_builds_lock = threading.Lock()
+
+
+def background_build(db: str | os.PathLike | None = None, last: Period | None = None) -> Build | None:
+    """The running (or just finished) background build of this database, started when there is no
+    database or an unfinished one; None when a complete database exists and no build ran here."""
+    path = connection.db_path(db)
+    key = os.path.abspath(path)
+    with _builds_lock:
+        build = _builds.get(key)
+        if build is not None and (not build.done.is_set() or build.error is None):
+            return build
+        if path.exists() and not marker(path).exists():
+            return None
+        build = _builds[key] = Build(path, last or latest_complete_period())
+        build.thread.start()
+        build._started.wait()
+        return build
+
+
+def write_bundle(last: Period | None = None, target: Path = BUNDLE,
+                 log: Callable[[str], None] | None = print) -> Path:
+    """Write every demo workbook once and bundle them (python -m etl.demo), in background-build order."""
+    last = last or latest_complete_period()
+    items = list(plan(_ref(), last))
+    items = [items[i] for i in load_order(items, last)]
+    jobs = [(theme, str(period), sector, report) for theme, sector, period, report, _, _ in items]
+    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        datas = list(pool.map(_workbook, jobs, chunksize=8))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    names = [_name(theme, sector, period, report, rev) for theme, sector, period, report, _, rev in items]
+    with tarfile.open(tmp, "w:xz", preset=9) as tar:
+        for name, data in [(INDEX, json.dumps(names).encode()), *zip(names, datas, strict=True)]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    os.replace(tmp, target)
+    if log:
+        log(f"{len(items)} workbooks for {FIRST_PERIOD}..{last} in {target} ({target.stat().st_size:,} bytes)")
+    return target
+
+
+if __name__ == "__main__":
+    write_bundle()

@@ -10,6 +10,7 @@ connection to the same file in one process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -20,19 +21,47 @@ from pathlib import Path
 
 import duckdb
 
+from isc.settings import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = ROOT / "data" / "isc.duckdb"
-LOCK_TIMEOUT_S = float(os.environ.get("ISC_LOCK_TIMEOUT", "20"))
 _process_lock = threading.RLock()
+# A read-write connection a long job of this process keeps open (etl.demo's background build): while
+# it is registered, read() and write() on that file take a cursor of it instead of opening the file
+# (DuckDB refuses a second connection to it in this process), so they neither wait for the job nor
+# fail; each cursor sees what the job has committed so far.
+_shared: dict[str, duckdb.DuckDBPyConnection] = {}
+_shared_cv = threading.Condition()
+_shared_users = 0  # cursors of a shared connection in use: it is closed only when none is
+
+
+def _borrow(p: Path) -> duckdb.DuckDBPyConnection | None:
+    global _shared_users
+    with _shared_cv:
+        shared = _shared.get(_key(p))
+        if shared is None:
+            return None
+        _shared_users += 1
+        return shared.cursor()
+
+
+def _give_back(cur: duckdb.DuckDBPyConnection) -> None:
+    global _shared_users
+    try:
+        cur.close()
+    finally:
+        with _shared_cv:
+            _shared_users -= 1
+            _shared_cv.notify_all()
 
 
 class DatabaseBusy(RuntimeError):
-    """Another process held the database for longer than LOCK_TIMEOUT_S."""
+    """Another process held the database for longer than $ISC_LOCK_TIMEOUT seconds (default 20)."""
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
     """The database file: the argument, else $ISC_DB, else data/isc.duckdb."""
-    return Path(path or os.environ.get("ISC_DB") or DEFAULT_DB)
+    return Path(path or environment().db or DEFAULT_DB)
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -41,7 +70,7 @@ def _is_lock_conflict(exc: Exception) -> bool:
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    deadline = time.monotonic() + environment().lock_timeout_s
     delay = 0.02
     while True:
         try:
@@ -59,12 +88,34 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection for one query or a few; closed on exit."""
     p = db_path(path)
-    with _process_lock:
-        con = _open(p, read_only=True)
-        try:
-            yield con
-        finally:
-            con.close()
+    cur = _borrow(p)
+    if cur is None:
+        with _process_lock:
+            cur = _borrow(p)  # registered while this thread waited for the lock
+            if cur is None:
+                con = _open(p, read_only=True)
+                try:
+                    yield con
+                finally:
+                    con.close()
+                return
+    try:
+        yield cur
+    finally:
+        _give_back(cur)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on an open connection or cursor (a long job's, see shared_writer):
+    committed on success, rolled back on error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @contextmanager
@@ -72,18 +123,61 @@ def write(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConn
     """A read-write connection inside one transaction: committed on success, rolled back on error."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    cur = _borrow(p)
+    with contextlib.nullcontext() if cur is not None else _process_lock:
+        cur = cur or _borrow(p)
+        con = cur or _open(p, read_only=False)
+        try:
+            with transaction(con):
+                yield con
+        finally:
+            if cur is not None:
+                _give_back(cur)
+            else:
+                con.close()
+
+
+@contextmanager
+def exclusive(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection outside any transaction (CHECKPOINT needs one), while no other
+    connection of this process is open on a file: a backup copies the file meanwhile."""
+    p = db_path(path)
     with _process_lock:
         con = _open(p, read_only=False)
         try:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+            yield con
         finally:
             con.close()
+
+
+@contextmanager
+def held(path: str | os.PathLike | None = None) -> Iterator[Path]:
+    """The database file (its path), while this process opens no connection to it: a restore
+    replaces the file meanwhile."""
+    with _process_lock:
+        yield db_path(path)
+
+
+def _key(p: Path) -> str:
+    return os.path.abspath(p)
+
+
+@contextmanager
+def shared_writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection kept open for a long job of this process, which runs its own
+    transactions on a cursor of it; meanwhile read() and write() on the file use cursors of it."""
+    p = db_path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with _process_lock:
+        con = _open(p, read_only=False)
+        _shared[_key(p)] = con
+    try:
+        yield con
+    finally:
+        with _shared_cv:
+            _shared.pop(_key(p), None)
+            _shared_cv.wait_for(lambda: _shared_users == 0, timeout=environment().lock_timeout_s)
+        con.close()
 
 
 def fingerprint(path: str | os.PathLike | None = None) -> tuple:
