@@ -137,7 +137,7 @@ def _template(args) -> int:
 
 
 def _load(args) -> int:
-    from etl.load import load_files
+    from etl.service import load_files
 
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:

@@ -188,6 +188,7 @@ def load_bytes(
     issuer: str | None = None,
     subject: str | None = None,
     validation: Validation | None = None,
+    sha256: str | None = None,
 ) -> Outcome:
     """Validate and load one workbook.
 
@@ -197,9 +198,12 @@ def load_bytes(
     `expected_live` is the live upload id (or None) the uploader saw in the preview; when it
     is given and another upload for the same report landed since, nothing is loaded and the
     outcome is "conflict", so of two simultaneous uploads of one report exactly one wins.
+
+    `validation` and `sha256`, when given, are what etl.service.prepare found for these very bytes:
+    they are stored as they are, the file is not read, validated or hashed again.
     """
     ref = ref or Reference.load()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     display_name = Path(str(file_name).replace("\\", "/")).name[:255] or "upload.xlsx"
     result = validation if validation is not None else check(data, ref)  # the Upload page checked it
     errors = [i.to_dict() for i in result.errors]
@@ -268,22 +272,6 @@ def fault(exc: BaseException) -> str | None:
     if isinstance(exc, duckdb.Error) and ("could not set lock" in text or "conflicting lock" in text):
         return "load.fault_busy"
     return None
-
-
-def load_files(paths: list[str | os.PathLike], *, db: str | os.PathLike | None = None,
-               uploaded_by: str = "local") -> list[Outcome]:
-    ref = Reference.load()
-    init_db(db, ref)
-    outcomes = []
-    for p in paths:
-        path = Path(p)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            outcomes.append(cannot_read(path, exc))
-            continue
-        outcomes.append(load_bytes(data, path.name, db=db, uploaded_by=uploaded_by, ref=ref))
-    return outcomes
 
 
 def cannot_read(path: Path, exc: OSError) -> Outcome:

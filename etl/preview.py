@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from etl import spec
 from isc import status as rule
-from isc.i18n import plural, translate
+from isc.i18n import DEFAULT, plural, translate
 from isc.periods import Period
 
 ACTIVITY_FIELDS = tuple(c.key for c in spec.ACTIVITIES.columns if c.key != "activity_id")
@@ -113,59 +113,12 @@ class Preview:
         )
 
     def summary(self) -> list[str]:
-        """One line per kind of change, in words."""
-        since = self.baseline_period
-        if self.is_new_report:
-            lines = [f"New report: no report for {' '.join(self.key)} is loaded yet."]
-        elif not self.has_changes:
-            if since:
-                return [f"Same activities, indicators and computed status as the {since} report"]
-            return ["No change: this file holds the same data as the report loaded now."]
-        else:
-            lines = []
-        for n, what in (
-            (len(self.activities_new), "new activit"),
-            (len(self.activities_changed), "changed activit"),
-            (len(self.activities_removed), "removed activit"),
-            (len(self.indicators_new), "new indicator"),
-            (len({c.ref for c in self.indicator_changes}), "changed indicator"),
-            (len(self.indicators_removed), "removed indicator"),
-        ):
-            if n and not (self.is_new_report and what.startswith("new")):
-                noun = what + (
-                    "ies"
-                    if what.endswith("activit") and n != 1
-                    else "y"
-                    if what.endswith("activit")
-                    else "s"
-                    if n != 1
-                    else ""
-                )
-                lines.append(f"{n} {noun}")
-        if self.header_changes and not since:
-            lines.append("Report sheet: " + ", ".join(c.field for c in self.header_changes) + " changed")
-        for table in ("results", "risks"):
-            a, b = self.counts_old.get(table, 0), self.counts_new.get(table, 0)
-            if a != b and not self.is_new_report and not since:
-                lines.append(f"{table.capitalize()}: {a} -> {b}")
-        if self.is_new_report:
-            lines.append(
-                f"{self.counts_new.get('activities', 0)} activities, "
-                f"{self.counts_new.get('indicators', 0)} indicators, "
-                f"{self.counts_new.get('results', 0)} results, {self.counts_new.get('risks', 0)} risks"
-            )
-        before, since = self.status_before if not since else (self.status_old, since)
-        old, new = rule.LABELS[before], rule.LABELS[self.status_new]
-        if since:
-            lines.append(f"Computed status: {old} in {since} -> {new}" if before != self.status_new
-                         else f"Computed status stays {new}, as in {since}")  # fmt: skip
-        else:
-            lines.append(f"Computed status: {old} -> {new}" if before != self.status_new
-                         else f"Computed status stays {new}")  # fmt: skip
-        return lines
+        """One line per kind of change, in English words (summary_in)."""
+        return self.summary_in(DEFAULT)
 
     def summary_items(self) -> list[tuple[str, dict]]:
-        """summary() as catalogue entries (key, values), line for line."""
+        """One line per kind of change, as catalogue entries (key, values): the one source of
+        summary() and summary_in()."""
         since = self.baseline_period
         if self.is_new_report:
             items = [("preview.new_report", {"report": " ".join(self.key)})]
@@ -197,7 +150,7 @@ class Preview:
         return items
 
     def summary_in(self, lang: str) -> list[str]:
-        """summary() in an interface language (English gives exactly summary())."""
+        """The summary in an interface language."""
         lines = []
         for key, values in self.summary_items():
             if key.startswith("preview.status_"):  # status codes -> their names in the language

@@ -79,8 +79,11 @@ def refusal(kind: str) -> Validation:
     return Validation(None, [Issue("error", "(file)", None, None, "", key, params)])
 
 
-def _child(conn, data: bytes, ref: Reference, mark: bool, memory: int) -> None:
-    """In the child: limit the address space, check, send the validation, then the marked copy."""
+def _child(conn, data: bytes, ref: Reference | None, mark: bool | str, memory: int,
+           issues: list | None = None) -> None:
+    """In the child: limit the address space, check, send the validation, then the marked copy
+    (mark True), or only whether one could be made (mark "later": "cells" when the file is too large
+    for one). With `issues` (and no ref), the file was checked before: only the marked copy is made."""
     import resource
 
     if memory:
@@ -90,18 +93,26 @@ def _child(conn, data: bytes, ref: Reference, mark: bool, memory: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     from etl import annotate, load
 
-    try:
-        result = load.check(data, ref)
-    except MemoryError:
-        conn.send(("memory", None))
-        return
-    conn.send(("ok", result))
-    readable = not any(i.sheet == "(file)" for i in result.issues)
-    if not (mark and result.issues and readable):
+    if issues is None:
+        try:
+            result = load.check(data, ref)
+        except MemoryError:
+            conn.send(("memory", None))
+            return
+        conn.send(("ok", result))
+        issues = result.issues
+    readable = not any(i.sheet == "(file)" for i in issues)
+    if not (mark and issues and readable):
         conn.send(("none", None))
         return
     try:
-        conn.send(("ok", annotate.annotate(data, result.issues)))
+        if mark == "later":
+            from etl.reader import count_cells
+
+            cells = count_cells(data)
+            conn.send(("cells", cells) if cells > annotate.MAX_CELLS else ("none", None))
+            return
+        conn.send(("ok", annotate.annotate(data, issues)))
     except annotate.TooManyCells as exc:
         conn.send(("cells", exc.cells))
     except MemoryError:
@@ -121,24 +132,41 @@ def _receive(conn, proc, deadline: float):
         return "memory", None
 
 
-def check(data: bytes, ref: Reference, mark: bool = True, *, memory: int | None = None,
+def check(data: bytes, ref: Reference, mark: bool | str = True, *, memory: int | None = None,
           seconds: float | None = None) -> Checked:
     """etl.load.check(data, ref) and, when `mark` and the file has issues, its marked-up copy,
-    in a child process limited to `memory` bytes and `seconds` (default: isc.settings.environment())."""
+    in a child process limited to `memory` bytes and `seconds` (default: isc.settings.environment()).
+    mark="later": no copy yet (see mark()), but `not_marked` is "cells" for a file too large for one."""
+    return _run(data, ref, mark, None, memory, seconds)
+
+
+def mark(data: bytes, issues: list[Issue], *, memory: int | None = None, seconds: float | None = None) -> Checked:
+    """The marked-up copy of a file checked before (its issues), made in a child process under the
+    same limits as the check; `validation` holds the issues given."""
+    out = _run(data, None, True, issues, memory, seconds, marking=True)
+    out.validation = Validation(None, list(issues))
+    return out
+
+
+def _run(data: bytes, ref: Reference | None, mark: bool | str, issues: list | None, memory: int | None,
+         seconds: float | None, marking: bool = False) -> Checked:
     memory = environment().check_memory_bytes if memory is None else memory
     seconds = environment().check_seconds if seconds is None else seconds
     ctx = _ctx()
     with _slots:
         deadline = time.monotonic() + seconds
         receiver, sender = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(sender, data, ref, mark, memory), daemon=True)
+        proc = ctx.Process(target=_child, args=(sender, data, ref, mark, memory, issues), daemon=True)
         proc.start()
         sender.close()
         try:
-            what, value = _receive(receiver, proc, deadline)
-            if what != "ok":
-                return Checked(refusal(what))
-            out = Checked(value)
+            if marking:
+                out = Checked(Validation(None, []))
+            else:
+                what, value = _receive(receiver, proc, deadline)
+                if what != "ok":
+                    return Checked(refusal(what))
+                out = Checked(value)
             what, value = _receive(receiver, proc, deadline)
             if what == "ok":
                 out.annotated = value
