@@ -390,14 +390,9 @@ class Build:
                     workbooks = _workbooks(items, names)
                     bounds = [0, n_first, *range(n_first + self.CHUNK, self.total, self.CHUNK), self.total]
                     for lo, hi in zip(bounds, bounds[1:], strict=False):
-                        con.execute("BEGIN TRANSACTION")
-                        try:
+                        with connection.transaction(con):
                             for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
                                 _load(con, ref, self.path, item, name, next(workbooks), None)
-                        except BaseException:
-                            con.execute("ROLLBACK")
-                            raise
-                        con.execute("COMMIT")
                         self.loaded = hi
                         if hi >= n_first:
                             self.first_ready.set()

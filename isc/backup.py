@@ -14,9 +14,9 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 from pathlib import Path
 
+from isc.db import backup as db_backup
 from isc.db import connection
 
 MANIFEST = "manifest.json"
@@ -34,14 +34,7 @@ def backup(out: str | os.PathLike, db: str | os.PathLike | None = None) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         out = out / f"isc-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.tar.gz"
     uploads = path.parent / "uploads"
-    with connection._process_lock:
-        con = connection._open(path, read_only=False)
-        try:
-            con.execute("CHECKPOINT")
-            db_bytes = path.read_bytes()
-            version = con.execute("SELECT coalesce(max(seq), 0) FROM event").fetchone()[0]
-        finally:
-            con.close()
+    db_bytes, version = db_backup.snapshot(path)
     files = {"isc.duckdb": db_bytes}
     if uploads.is_dir():
         for f in sorted(uploads.glob("*.xlsx")):
@@ -85,10 +78,5 @@ def restore(archive: str | os.PathLike, db: str | os.PathLike | None = None) -> 
             target = uploads / Path(name).name
             if not target.exists() or _sha(target.read_bytes()) != _sha(data):
                 target.write_bytes(data)
-    with connection._process_lock:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".restore")
-        with os.fdopen(fd, "wb") as f:
-            f.write(files["isc.duckdb"])
-        Path(str(path) + ".wal").unlink(missing_ok=True)
-        os.replace(tmp, path)
+    db_backup.put_in_place(files["isc.duckdb"], path)
     return {"data_version": manifest["data_version"], "files": len(files), "created": manifest["created"]}

@@ -18,20 +18,21 @@ import datetime as dt
 import pandas as pd
 
 from isc.periods import Period
+from isc.settings import GRACE_DAYS
 
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
 ORDER = (ON_TIME, LATE, MISSING, NOT_DUE)
 LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_DUE: "Not yet due"}
 
 
-def deadline(period: str | Period, grace_days: int = 15) -> dt.datetime:
+def deadline(period: str | Period, grace_days: int = GRACE_DAYS) -> dt.datetime:
     """The first instant that is late: midnight at the end of the due date."""
     p = period if isinstance(period, Period) else Period.parse(period)
     return dt.datetime.combine(p.due_date(grace_days) + dt.timedelta(days=1), dt.time(0, 0))
 
 
 def classify(
-    first_uploaded_at, live: bool, period: str | Period, grace_days: int = 15, now: dt.datetime | None = None
+    first_uploaded_at, live: bool, period: str | Period, grace_days: int = GRACE_DAYS, now: dt.datetime | None = None
 ) -> str:
     """The completeness status of one expected report."""
     limit = deadline(period, grace_days)
@@ -57,7 +58,7 @@ def table(
     expected: pd.DataFrame,
     uploads: pd.DataFrame,
     periods: list[str],
-    grace_days: int = 15,
+    grace_days: int = GRACE_DAYS,
     now: dt.datetime | None = None,
 ) -> pd.DataFrame:
     """One row per expected report per period, with its due date and completeness status.

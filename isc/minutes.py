@@ -31,6 +31,7 @@ from isc import i18n
 from isc import meeting as meeting_rules
 from isc.charts import status_label
 from isc.db import coordination, queries
+from isc.filters import Filters
 
 Db = str | os.PathLike | None
 TABLE_STYLE = "Light Grid Accent 1"
@@ -94,10 +95,10 @@ def gather(meeting_id: int, lang: str = i18n.DEFAULT, db: Db = None) -> Minutes:
     if m is None:
         raise ValueError(f"no meeting {meeting_id}")
     version = int(m["frozen_version"])
-    current = queries.theme_status(m["period"], db, version=version)
+    current = queries.theme_status(Filters(m["period"]), db, version=version)
     prev = coordination.previous_meeting(meeting_id, db)
     previous = (
-        queries.theme_status(prev["period"], db, version=int(prev["frozen_version"])) if prev else None
+        queries.theme_status(Filters(prev["period"]), db, version=int(prev["frozen_version"])) if prev else None
     )
     agenda = meeting_rules.agenda(current, previous)
     names = _names(lang, db)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-THRESHOLD = 0.5
+from isc.settings import OVERLAP_THRESHOLD as THRESHOLD
+
 TITLE_WEIGHT = 2.0
 DESCRIPTION_WEIGHT = 1.0
 # A description repeated verbatim by this many activities is boilerplate and carries no signal.

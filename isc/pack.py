@@ -45,6 +45,7 @@ from isc import charts as isc_charts
 from isc import completeness as comp
 from isc import export, i18n, report_draft
 from isc.db import coordination, queries
+from isc.filters import Filters
 from isc.i18n import DEFAULT, translate
 from isc.periods import default_period
 
@@ -76,9 +77,11 @@ class _Ctx:
     period_text: str = ""  # what the user chose: the quarter, or the year
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # {"theme"|"track": {English: local}}
 
-    def each(self, query: Callable, *args, **kwargs) -> list[pd.DataFrame]:
-        """Run `query` once per unit of the selection, for this version (names in ctx.lang)."""
-        return [self.localise(query(*args, db=self.db, version=self.version, **kwargs, **u)) for u in self.units]
+    def each(self, query: Callable) -> list[pd.DataFrame]:
+        """Run `query` once per unit of the selection (the period's Filters with that unit's track
+        or theme), for this version (names in ctx.lang)."""
+        return [self.localise(query(Filters(self.period, **u), db=self.db, version=self.version))
+                for u in self.units]
 
     def localise(self, df: pd.DataFrame) -> pd.DataFrame:
         """theme_name and track_name in the pack's language (reference data; English fallback)."""
@@ -114,13 +117,13 @@ def _sum(frames: list[pd.DataFrame], keys: list[str], values: list[str]) -> pd.D
 
 
 def _status_counts(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = _sum(c.each(queries.status_counts, c.period), ["status", "label"], ["themes"])
+    df = _sum(c.each(queries.status_counts), ["status", "label"], ["themes"])
     return df, isc_charts.status_counts_bar(df, c.as_of, lang=c.lang)
 
 
 def _track_progress(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
     df = _sum(
-        c.each(queries.track_progress, c.period),
+        c.each(queries.track_progress),
         ["track", "track_name", "supervising_body", "status"],
         ["count"],
     )
@@ -129,7 +132,7 @@ def _track_progress(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figur
 
 
 def _heatmap(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = pd.concat(c.each(queries.theme_sector_matrix, c.period), ignore_index=True)
+    df = pd.concat(c.each(queries.theme_sector_matrix), ignore_index=True)
     return df, isc_charts.theme_sector_heatmap(df, c.as_of, c.sectors, lang=c.lang)
 
 
@@ -146,18 +149,18 @@ def _trend(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
 
 
 def _participation(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = _sum(c.each(queries.sector_participation, c.period), ["sector", "role"], ["activities"])
+    df = _sum(c.each(queries.sector_participation), ["sector", "role"], ["activities"])
     return df, isc_charts.sector_participation(df, c.as_of, lang=c.lang)
 
 
 def _sector_mix(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = _sum(c.each(queries.sector_status_mix, c.period), ["sector", "status"], ["count"])
+    df = _sum(c.each(queries.sector_status_mix), ["sector", "status"], ["count"])
     return df, isc_charts.status_mix(df, c.as_of, "sector", translate(c.lang, "pack.chart.sector_status.title"), "report",
                                   lang=c.lang)
 
 
 def _sector_matrix(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    df = _sum(c.each(queries.sector_matrix, c.period), ["sector_a", "sector_b"], ["activities"])
+    df = _sum(c.each(queries.sector_matrix), ["sector_a", "sector_b"], ["activities"])
     return df, isc_charts.sector_matrix(df, c.as_of, c.sectors, lang=c.lang)
 
 
@@ -167,7 +170,7 @@ def _join(values: pd.Series, sep: str) -> str | None:
 
 
 def _coverage(c: _Ctx, _theme: str | None) -> tuple[pd.DataFrame, go.Figure]:
-    frames = c.each(queries.resolution_coverage, c.period)
+    frames = c.each(queries.resolution_coverage)
     df = frames[0]
     if len(frames) > 1:  # a resolution is covered by the selection if any unit covers it
         every = pd.concat(frames, ignore_index=True)
@@ -393,7 +396,7 @@ def facts(ctx: _Ctx) -> report_draft.Facts:
     """What the report draft says from the data: the themes that reported and their status (the
     status quarter), reporting completeness and overlap reviews over the quarters covered."""
     lang = ctx.lang
-    ts = pd.concat(ctx.each(queries.theme_status, ctx.period), ignore_index=True)
+    ts = pd.concat(ctx.each(queries.theme_status), ignore_index=True)
     word = lambda s: isc_charts.status_label(s, lang)  # noqa: E731
     got = ts[ts["sectors_reported"] > 0]
     themes_reported = [(n, word(s).lower()) for n, s in zip(got["theme_name"], got["computed_status"], strict=True)]
@@ -570,10 +573,12 @@ def build_pack(
 # What an uploaded manifest may cost (the Export page's "Rebuild from manifest" takes a pack's
 # .zip or its manifest.json from anyone who can open the page): the file, the manifest inflated,
 # its nesting. A real manifest is a few kilobytes, nested four deep.
-MAX_PACK_BYTES = 50 * 1024 * 1024
-MAX_MANIFEST_BYTES = 1024 * 1024
-MAX_MANIFEST_DEPTH = 8
-MAX_MANIFEST_CHARTS = 500
+from isc.settings import (  # noqa: E402 - beside what it explains; the limits live in isc.settings
+    MAX_MANIFEST_BYTES,
+    MAX_MANIFEST_CHARTS,
+    MAX_MANIFEST_DEPTH,
+    MAX_PACK_BYTES,
+)
 
 
 def read_manifest(zip_bytes: bytes) -> dict:

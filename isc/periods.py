@@ -7,9 +7,10 @@ due dates of reports) goes through these helpers so the boundaries are decided o
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
+
+from isc.settings import GRACE_DAYS, environment
 
 _PERIOD = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
 _PERIOD_REVERSED = re.compile(r"^\s*Q([1-4])\s*[- /]?\s*(\d{4})\s*$", re.IGNORECASE)
@@ -52,7 +53,7 @@ class Period:
     def previous(self) -> Period:
         return Period(self.year - (self.quarter == 1), (self.quarter - 2) % 4 + 1)
 
-    def due_date(self, grace_days: int = 15) -> dt.date:
+    def due_date(self, grace_days: int = GRACE_DAYS) -> dt.date:
         """Reports for a quarter are due `grace_days` after it ends."""
         return self.end + dt.timedelta(days=grace_days)
 
@@ -70,8 +71,7 @@ def period_range(first: Period | str, last: Period | str) -> list[Period]:
 def today() -> dt.date:
     """Today, or the date in $ISC_TODAY (YYYY-MM-DD): tests and demos pin it so that "the last
     quarter that has ended" does not move under them."""
-    pinned = os.environ.get("ISC_TODAY")
-    return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
+    return environment().today or dt.date.today()
 
 
 def latest_ended(on: dt.date | None = None) -> Period:

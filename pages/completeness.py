@@ -16,6 +16,7 @@ from isc import auth, charts, reminders
 from isc import completeness as comp
 from isc.db import coordination
 from isc.periods import Period, default_period, today
+from isc.settings import GRACE_DAYS
 from pages import identity
 from pages.common import (
     as_of_caption,
@@ -48,7 +49,7 @@ grace = c1.number_input(
     t("completeness.grace"),
     min_value=0,
     max_value=120,
-    value=15,
+    value=GRACE_DAYS,
     step=1,
     key="completeness_grace",
 )

@@ -1,6 +1,7 @@
 import streamlit as st
 
 from isc import charts
+from isc.filters import Filters
 from isc.periods import default_period, today
 from pages.common import as_of_caption, lang, q, t
 
@@ -13,7 +14,7 @@ c1.metric(t("nav.themes"), s["themes"])
 # every page opens on, and how many came in.
 period = default_period(q("periods", today()), today())
 if period:
-    owed = q("report_status", period)
+    owed = q("report_status", Filters(period))
     got = int((owed["computed_status"] != "not_reported").sum())
     c2.metric(t("home.reports_period", period=period), t("common.n_of_m", n=got, m=len(owed)))
 else:

@@ -1,11 +1,11 @@
 """Overview (landing page): the selected period at a glance, on one 1080p screen."""
 
-import datetime as dt
-
 import streamlit as st
 
 from isc import status as rule
-from isc.periods import Period
+from isc.filters import Filters
+from isc.periods import Period, today
+from isc.settings import GRACE_DAYS
 from pages.common import (
     as_of_text,
     change_text,
@@ -51,16 +51,16 @@ st.header(t("overview.header", period=period or t("common.no_data")), anchor=Fal
 if not period:
     st.info(t("overview.no_report"))
     st.stop()
-sel = {"track": f["track"], "sector": f["sector"], "theme": f["theme"]}
+sel = Filters(**f)
 as_of = as_of_text()
 prev = str(Period.parse(period).previous())
 
-counts = q("status_deltas", period, **sel)
-owed_now = q("report_status", period, **sel)
-owed_before = q("report_status", prev, **sel)
+counts = q("status_deltas", sel)
+owed_now = q("report_status", sel)
+owed_before = q("report_status", sel.but(period=prev))
 missing_now = int((owed_now["computed_status"] == rule.NOT_REPORTED).sum())
 missing_before = int((owed_before["computed_status"] == rule.NOT_REPORTED).sum())
-ts = q("theme_status", period, **sel)
+ts = q("theme_status", sel)
 # Five boxes in a row on a wide screen; fewer per row rather than cut labels on a narrow one.
 with reflow("overview_boxes", 160):
     cols = st.columns(5)
@@ -93,15 +93,15 @@ silent = int(counts["silent"].iloc[0])
 with reflow("overview_main", [380, 470, 300]):
     left, mid, right = st.columns([1.15, 1.55, 0.9])
 with left:
-    tp = q("track_progress", period, **sel)
+    tp = q("track_progress", sel)
     show_chart(
         figure("track_progress", tp, as_of, height=270, width=380),
         tp,
         "overview_tracks",
         ["track_name", "supervising_body", "status", "count"],
     )
-    overdue = q("overdue_reports", period, dt.date.today(), 15, **sel)
-    st.markdown(t("overview.most_overdue", n=len(overdue), days=15))
+    overdue = q("overdue_reports", sel, today(), GRACE_DAYS)
+    st.markdown(t("overview.most_overdue", n=len(overdue), days=GRACE_DAYS))
     data_table(
         hide_emails(overdue.sort_values("days_overdue", ascending=False)[
             ["theme_name", "sector", "days_overdue", "email"]
@@ -117,7 +117,7 @@ with left:
         },
     )
 with mid:
-    hm = q("theme_sector_matrix", period, **sel)
+    hm = q("theme_sector_matrix", sel)
     sectors = q("sectors")["code"].tolist()
     show_chart(
         figure("theme_sector_heatmap", hm, as_of, sectors, height=450, width=470),
@@ -135,7 +135,7 @@ with right, st.container(height=520, border=False):
     st.markdown(t("overview.off_and_at_risk", n=len(worst)) + "\n\n" + ("\n".join(lines) or t("common.none")))
     if len(worst):
         why_list(dict(zip(worst["theme"], worst["theme_name"], strict=True)), period, f["sector"])
-    changes = q("status_changes", period, **sel)
+    changes = q("status_changes", sel)
     lines = [
         f"- **{md(r.theme_name)}** ({change_text(r.change, r.silent)}): "
         f"{status_text(r.previous_status)} → {status_text(r.status)}"
@@ -144,7 +144,7 @@ with right, st.container(height=520, border=False):
     st.markdown(t("overview.changed_since", prev=prev) + "\n\n" + ("\n".join(lines) or t("overview.no_change")))
     if silent:
         st.caption(t("overview.silent_note", n=silent, prev=prev))
-    news = q("results", None, period, track=f["track"], sector=f["sector"])
+    news = q("results", sel.but(theme=None))
     if f["theme"]:
         news = news[news["theme"] == f["theme"]]
     lines = [f"- {md(r.theme_name)} ({r.sector}): {md(r.title)}" for r in news.head(8).itertuples()]

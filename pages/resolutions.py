@@ -3,6 +3,7 @@ the themes that cover each, the gaps, and the "area of mutual interest" rule (se
 
 import streamlit as st
 
+from isc.filters import Filters
 from pages.common import (
     as_of_text,
     column_labels,
@@ -36,7 +37,7 @@ def _reason(reason: str, sector_resolutions) -> str:
         return t("resolutions.reason_link", res=res)
     return t("resolutions.reason_none")
 
-cov = q("resolution_coverage", period, track=f["track"], theme=f["theme"])
+cov = q("resolution_coverage", Filters(period, track=f["track"], theme=f["theme"]))
 scope = t("resolutions.scope_selected") if (f["track"] or f["theme"]) else t("resolutions.scope_active")
 st.caption(t("resolutions.caption", scope=scope))
 

@@ -4,6 +4,7 @@ status history, indicators against target and baseline, activities, results and 
 import streamlit as st
 
 from isc import indicators
+from isc.filters import Filters
 from pages.common import (
     as_of_text,
     column_labels,
@@ -62,8 +63,8 @@ st.caption(
     + f" · {as_of}"
 )
 
-status = q("report_status", period, theme=theme, sector=sector) if period else None
-ts = q("theme_status", period, theme=theme, sector=sector) if period else None
+status = q("report_status", Filters(period, theme=theme, sector=sector)) if period else None
+ts = q("theme_status", Filters(period, theme=theme, sector=sector)) if period else None
 with reflow("themes_boxes", 210):
     c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("filter.track"), info["track_name"])
@@ -194,7 +195,7 @@ with left:
             },
         )
 with right:
-    res = q("results", theme, None)
+    res = q("results", Filters(theme=theme))
     if sector:
         res = res[res["sector"] == sector]
     st.subheader(t("themes.results", n=len(res)))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from isc.filters import Filters
 from isc.periods import today
 from pages.common import as_of_text, coverage_note, figure, filters, md, q, reflow, show_chart, status_text, t
 
@@ -11,12 +12,12 @@ st.title(t("tracks.title", period=period or t("common.no_data")))
 if not period:
     st.info(t("common.no_report_yet"))
     st.stop()
-sel = {"track": f["track"], "sector": f["sector"], "theme": f["theme"]}
+sel = Filters(**f)
 as_of = as_of_text()
 tracks = q("tracks")
 if f["track"]:
     tracks = tracks[tracks["code"] == f["track"]]
-ts = q("theme_status", period, **sel)
+ts = q("theme_status", sel)
 
 # One card per track, side by side on a wide screen, two per row (or one) rather than break titles.
 with reflow("tracks_cards", 270):
@@ -36,8 +37,8 @@ for col, tr in zip(cards, tracks.itertuples(), strict=False):
 with reflow("tracks_charts", 460):
     left, right = st.columns(2)
 with left:
-    tp = q("track_progress", period, **sel)
+    tp = q("track_progress", sel)
     show_chart(figure("track_progress", tp, as_of, height=420, width=460), tp, "tracks_mix")
 with right:
-    trend = q("track_trend", today=today(), **sel)
+    trend = q("track_trend", sel.but(period=None), today=today())
     show_chart(figure("progress_trend", trend, as_of, height=420, width=460), trend, "tracks_trend")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from etl.demo import build_demo
+from isc import settings
 from isc.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # ended on ISC_TODAY (the quarter every page opens on; inherited by the servers and CLIs tests start).
 DEMO_LAST_PERIOD = Period(2026, 3)
 os.environ["ISC_TODAY"] = "2026-11-30"
+
+
+@pytest.fixture(autouse=True)
+def _environment_read_afresh():
+    """isc.settings.environment() reads ISC_* once per process; a test that sets ISC_DB or ISC_TODAY
+    with monkeypatch (the demo_db and empty_db fixtures do) must see its own values."""
+    settings.environment.cache_clear()
+    yield
+    settings.environment.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +50,7 @@ def demo_db(demo_master: Path, tmp_path: Path, monkeypatch) -> Path:
     if uploads.exists():
         shutil.copytree(uploads, target.parent / "uploads")
     monkeypatch.setenv("ISC_DB", str(target))
+    settings.environment.cache_clear()
     return target
 
 
@@ -51,4 +62,5 @@ def empty_db(tmp_path: Path, monkeypatch) -> Path:
     path = tmp_path / "db" / "isc.duckdb"
     init_db(path)
     monkeypatch.setenv("ISC_DB", str(path))
+    settings.environment.cache_clear()
     return path

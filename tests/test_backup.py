@@ -11,14 +11,15 @@ import pytest
 from etl.load import undo
 from isc import backup
 from isc.db import queries
+from isc.filters import Filters
 from tests.conftest import ROOT
 
 
 def _numbers(db) -> dict:
     return {
         "summary": {k: v for k, v in queries.summary(db).items()},
-        "status": queries.status_counts("2026-Q3", db)["themes"].tolist(),
-        "matrix": queries.theme_sector_matrix("2025-Q3", db).to_dict("records"),
+        "status": queries.status_counts(Filters("2026-Q3"), db)["themes"].tolist(),
+        "matrix": queries.theme_sector_matrix(Filters("2025-Q3"), db).to_dict("records"),
     }
 
 
@@ -81,3 +82,18 @@ def test_backup_and_restore_commands(demo_db, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "restored" in out.stdout
+
+
+def test_the_copy_is_complete_without_the_write_ahead_log(demo_db, tmp_path):
+    """isc.db.backup.snapshot checkpoints first: the bytes alone hold the latest data version,
+    even right after an undo left its changes in the .wal file."""
+    from isc.db import backup as db_backup
+
+    undo(5, db=demo_db, actor="test")
+    data, version = db_backup.snapshot(demo_db)
+    assert version == queries.data_version(demo_db)
+    alone = tmp_path / "alone" / "isc.duckdb"
+    alone.parent.mkdir()
+    alone.write_bytes(data)
+    assert queries.data_version(alone) == version
+    assert queries.status_counts(Filters("2026-Q3"), alone).equals(queries.status_counts(Filters("2026-Q3"), demo_db))

@@ -22,9 +22,10 @@ from PIL import Image
 from etl.load import load_bytes
 from isc import export, pack
 from isc.db import connection, queries
+from isc.filters import Filters
 from tests import workbooks as W
 from tests.conftest import DEMO_LAST_PERIOD
-from tests.test_pages import _navigation_not_pages_dir, open_page  # noqa: F401 - autouse fixture
+from tests.test_pages import open_page
 from tests.test_report_draft import check_docx
 
 P = str(DEMO_LAST_PERIOD)
@@ -78,7 +79,7 @@ def test_docx_is_the_council_report_draft_with_numbered_captions_and_tables(buil
                     "1 Background", "2 Coordination within the secretariat", "3 Coordination among the membership",
                     "4 Overlapping functions and activities", "Annex"):  # fmt: skip
         assert heading in text, heading
-    ts = queries.theme_status(P, db=built["db"], version=built["version"])
+    ts = queries.theme_status(Filters(P), db=built["db"], version=built["version"])
     ts = ts[ts["theme"].isin(THEMES)]
     n_in = int((ts["sectors_reported"] > 0).sum())
     assert f"In {P}, {n_in} of the {len(THEMES)} themes monitored reported to the ISC-TF" in text
@@ -166,7 +167,7 @@ def test_a_track_and_a_theme_outside_it_are_combined(built):
     db, v = built["db"], built["version"]
     items, _, ctx, _ = pack.build_items(db, v, P, themes=("CLIM",), tracks=("strategic",),
                                         charts=("status_counts", "track_progress"))  # fmt: skip
-    ts = queries.theme_status(P, db=db, version=v)
+    ts = queries.theme_status(Filters(P), db=db, version=v)
     chosen = ts[(ts["track"] == "strategic") | (ts["theme"] == "CLIM")]
     counts = items[0].data.set_index("status")["themes"]
     assert counts.sum() == len(chosen)

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from isc import charts
 from isc.db import queries
+from isc.filters import Filters
 from tests.conftest import DEMO_LAST_PERIOD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,8 +56,8 @@ def test_page_renders_charts_with_title_and_as_of(demo_db, name):
 def test_overview_numbers_match_the_query_and_sector_filter_changes_them(demo_db):
     at = open_page("overview")
     shown = metrics(at)
-    counts = queries.status_counts(P, db=demo_db)
-    owed = queries.report_status(P, db=demo_db)
+    counts = queries.status_counts(Filters(P), db=demo_db)
+    owed = queries.report_status(Filters(P), db=demo_db)
     for row in counts.itertuples():
         if row.status != "not_reported":  # the fifth box counts reports, not themes
             assert shown[charts.STATUS_TEXT[row.status]] == str(row.themes)
@@ -67,7 +68,7 @@ def test_overview_numbers_match_the_query_and_sector_filter_changes_them(demo_db
 
     at.selectbox(key="filter_sector").set_value("ITU-D").run()
     shown_d = metrics(at)
-    counts_d = queries.status_counts(P, db=demo_db, sector="ITU-D")
+    counts_d = queries.status_counts(Filters(P, sector="ITU-D"), db=demo_db)
     for row in counts_d.itertuples():
         if row.status != "not_reported":
             assert shown_d[charts.STATUS_TEXT[row.status]] == str(row.themes)
@@ -78,7 +79,7 @@ def test_overview_numbers_match_the_query_and_sector_filter_changes_them(demo_db
 
 def test_overview_explains_off_track_themes(demo_db):
     at = open_page("overview")
-    ts = queries.theme_status(P, db=demo_db)
+    ts = queries.theme_status(Filters(P), db=demo_db)
     bad = ts[ts["computed_status"].isin(["off_track", "at_risk"])]
     assert len(bad) > 0
     listed = next(m.value for m in at.markdown if m.value.startswith("**Off track and at risk**"))
@@ -105,7 +106,7 @@ def test_overview_data_table_toggle_shows_the_chart_data(demo_db):
 
 
 def test_themes_page_follows_the_theme_filter_and_explains_disagreement(demo_db):
-    ts = queries.theme_status(P, db=demo_db)
+    ts = queries.theme_status(Filters(P), db=demo_db)
     disagree = ts[ts["computed_status"] != ts["self_status"]].iloc[0]
     at = open_page("themes", theme=disagree["theme"])
     assert at.title[0].value == disagree["theme_name"]
@@ -130,7 +131,7 @@ def test_tracks_page_side_by_side_and_track_filter(demo_db):
     at = open_page("tracks")
     tracks = queries.tracks(db=demo_db)
     assert [s.value for s in at.subheader] == tracks["name"].tolist()
-    ts = queries.theme_status(P, db=demo_db)
+    ts = queries.theme_status(Filters(P), db=demo_db)
     strategic = ts[ts["track"] == "strategic"]
     good = strategic["computed_status"].isin(["on_track", "completed"]).sum()
     assert at.metric[0].value == f"{good} of {len(strategic)}"
@@ -143,7 +144,7 @@ def test_tracks_page_side_by_side_and_track_filter(demo_db):
 
 def test_sectors_page_compares_itu_d_with_itu_t(demo_db):
     at = open_page("sectors")
-    summary = queries.sector_summary(P, db=demo_db).set_index("sector")
+    summary = queries.sector_summary(Filters(P), db=demo_db).set_index("sector")
     heads = [s.value for s in at.subheader]
     assert heads[0].startswith("ITU-D") and heads[1].startswith("ITU-T")
     shown = [m.value for m in at.metric]
@@ -163,7 +164,7 @@ def test_sectors_page_compares_itu_d_with_itu_t(demo_db):
 
 def test_resolutions_page_gaps_and_filter(demo_db):
     at = open_page("resolutions")
-    cov = queries.resolution_coverage(P, db=demo_db)
+    cov = queries.resolution_coverage(Filters(P), db=demo_db)
     shown = metrics(at)
     assert shown["Resolutions and decisions"] == "57"
     assert shown["No theme covers it"] == str((cov["coverage"] == "no theme").sum())
@@ -171,7 +172,7 @@ def test_resolutions_page_gaps_and_filter(demo_db):
     assert len(table) == (cov["coverage"] != "reported").sum()
 
     at.selectbox(key="filter_track").set_value("web").run()
-    web = queries.resolution_coverage(P, db=demo_db, track="web")
+    web = queries.resolution_coverage(Filters(P, track="web"), db=demo_db)
     assert (
         metrics(at)["No theme covers it"]
         == str((web["coverage"] == "no theme").sum())

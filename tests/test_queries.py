@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from isc.db import connection, queries
+from isc.filters import Filters
 from isc.periods import Period
 from tests.conftest import DEMO_LAST_PERIOD
 
@@ -66,22 +67,22 @@ def _theme_status(raw, period: str, sector: str | None = None) -> pd.Series:
 @pytest.mark.parametrize("sector", [None, "ITU-D"])
 def test_status_counts_match_a_recount(demo_master, raw, sector):
     expected = _theme_status(raw, P, sector).value_counts()
-    got = queries.status_counts(P, db=demo_master, sector=sector).set_index("status")["themes"]
+    got = queries.status_counts(Filters(P, sector=sector), db=demo_master).set_index("status")["themes"]
     assert got.sum() == len(_theme_status(raw, P, sector))
     for status, n in got.items():
         assert n == expected.get(status, 0), status
 
 
 def test_sector_filter_changes_the_counts(demo_master):
-    all_ = queries.status_counts(P, db=demo_master)["themes"].tolist()
-    itud = queries.status_counts(P, db=demo_master, sector="ITU-D")["themes"].tolist()
+    all_ = queries.status_counts(Filters(P), db=demo_master)["themes"].tolist()
+    itud = queries.status_counts(Filters(P, sector="ITU-D"), db=demo_master)["themes"].tolist()
     assert all_ != itud
 
 
 def test_track_progress_counts_themes_of_each_track(demo_master, raw):
     ts = _theme_status(raw, P)
     track_of = raw["active"].set_index("code")["track"]
-    got = queries.track_progress(P, db=demo_master)
+    got = queries.track_progress(Filters(P), db=demo_master)
     assert set(got["track"]) == set(raw["track"]["code"])
     assert len(got) == 5 * len(raw["track"])
     for row in got.itertuples():
@@ -90,7 +91,7 @@ def test_track_progress_counts_themes_of_each_track(demo_master, raw):
 
 
 def test_track_filter_keeps_one_track(demo_master):
-    got = queries.track_progress(P, db=demo_master, track="strategic")
+    got = queries.track_progress(Filters(P, track="strategic"), db=demo_master)
     assert set(got["track"]) == {"strategic"}
     assert got["count"].sum() == (queries.themes(db=demo_master)["track"] == "strategic").sum()
 
@@ -111,7 +112,7 @@ def test_status_changes_match_two_recounts(demo_master, raw):
     prev = str(DEMO_LAST_PERIOD.previous())
     now, before = _theme_status(raw, P), _theme_status(raw, prev)
     moved = {th for th in now.index if now[th] != before[th]}
-    got = queries.status_changes(P, db=demo_master)
+    got = queries.status_changes(Filters(P), db=demo_master)
     assert set(got["theme"]) == moved
     for row in got.itertuples():
         assert (row.previous_status, row.status) == (before[row.theme], now[row.theme])
@@ -133,7 +134,7 @@ def _activities(raw, period: str) -> pd.DataFrame:
 
 def test_sector_participation_matches_recount(demo_master, raw):
     acts = _activities(raw, P)
-    got = queries.sector_participation(P, db=demo_master).set_index(["sector", "role"])["activities"]
+    got = queries.sector_participation(Filters(P), db=demo_master).set_index(["sector", "role"])["activities"]
     for sector in ("ITU-R", "ITU-T", "ITU-D", "GS"):
         led = int((acts["lead_sector"] == sector).sum())
         partner = int(acts["partners"].map(lambda v, s=sector: s in list(v)).sum())
@@ -151,7 +152,7 @@ def test_sector_matrix_is_symmetric_and_matches_recount(demo_master, raw):
         members = {row.lead_sector, *list(row.partners), *list(row.joint_with)}
         for a, b in itertools.permutations(sorted(members), 2):
             pairs[(a, b)] = pairs.get((a, b), 0) + 1
-    got = queries.sector_matrix(P, db=demo_master)
+    got = queries.sector_matrix(Filters(P), db=demo_master)
     wide = got.pivot(index="sector_a", columns="sector_b", values="activities")
     assert (wide.to_numpy() == wide.T.to_numpy()).all()
     for row in got.itertuples():
@@ -162,7 +163,7 @@ def test_sector_matrix_is_symmetric_and_matches_recount(demo_master, raw):
 
 
 def test_resolution_coverage_of_the_57(demo_master, raw):
-    got = queries.resolution_coverage(P, db=demo_master).set_index("code")
+    got = queries.resolution_coverage(Filters(P), db=demo_master).set_index("code")
     assert len(got) == 57
     active = set(raw["active"]["code"])
     tr = raw["theme_resolution"][raw["theme_resolution"]["theme"].isin(active)]
@@ -185,7 +186,7 @@ def test_mutual_interest_rule_each_branch(demo_db):
     """calls_for_isc alone, Sector link alone, and neither: the reason says which."""
     with connection.write(demo_db) as con:
         con.execute("UPDATE resolution SET calls_for_isc = false WHERE code IN ('Res. 191', 'Res. 2')")
-    got = queries.resolution_coverage(P, db=demo_db).set_index("code")
+    got = queries.resolution_coverage(Filters(P), db=demo_db).set_index("code")
     assert got.loc["Res. 191", "mutual_interest"]
     assert got.loc["Res. 191", "reason"].startswith("PP resolution plus Sector resolution")
     assert not got.loc["Res. 2", "mutual_interest"]
@@ -194,15 +195,15 @@ def test_mutual_interest_rule_each_branch(demo_db):
 
 
 def test_track_filter_narrows_resolution_coverage(demo_master):
-    all_ = queries.resolution_coverage(P, db=demo_master)
-    web = queries.resolution_coverage(P, db=demo_master, track="web")
+    all_ = queries.resolution_coverage(Filters(P), db=demo_master)
+    web = queries.resolution_coverage(Filters(P, track="web"), db=demo_master)
     assert (web["coverage"] == "no theme").sum() > (all_["coverage"] == "no theme").sum()
 
 
 def test_overdue_reports_respect_grace_period(demo_master):
     due = Period.parse(P).due_date(15)
-    assert queries.overdue_reports(P, due, 15, db=demo_master).empty
-    late = queries.overdue_reports(P, due.replace(day=due.day + 1), 15, db=demo_master)
-    missing = queries.report_status(P, db=demo_master).query("computed_status == 'not_reported'")
+    assert queries.overdue_reports(Filters(P), due, 15, db=demo_master).empty
+    late = queries.overdue_reports(Filters(P), due.replace(day=due.day + 1), 15, db=demo_master)
+    missing = queries.report_status(Filters(P), db=demo_master).query("computed_status == 'not_reported'")
     assert len(late) == len(missing) > 0
     assert set(late["days_overdue"]) == {1}

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from etl.reference import Reference
 from etl.template import build_template
 from isc.db import queries, uploads
+from isc.filters import Filters
 from pages.common import md
 from tests import workbooks as W
 from tests.conftest import DEMO_LAST_PERIOD
@@ -135,7 +136,7 @@ def snapshot() -> dict:
     return {
         k: repr(v)
         for k, v in {
-            "status": queries.report_status(PERIOD).to_dict("records"),
+            "status": queries.report_status(Filters(PERIOD)).to_dict("records"),
             "activities": queries.activities(PERIOD, THEME).to_dict("records"),
             "reasons": queries.status_reasons(THEME, PERIOD).to_dict("records"),
             "indicators": queries.indicator_history(THEME).to_dict("records"),
