@@ -5,10 +5,13 @@ Returns plain rows of Python values; judging them is the validator's job.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import re
+import resource
 import struct
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -16,15 +19,16 @@ from xml.parsers import expat
 
 from python_calamine import CalamineWorkbook
 
-# An .xlsx is a zip: refuse one whose inflated size could exhaust memory before parsing it.
-MAX_INFLATED_BYTES = 200 * 1024 * 1024
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_RATIO = 250  # legitimate sheet XML compresses 5-50x; a bomb far more
-MAX_SHEET_ROWS = 200_000
+# An .xlsx is a zip: refuse one whose inflated size could exhaust memory before parsing it. The
+# limits are isc.settings' (module names here, so a test can lower them with monkeypatch).
+from isc import i18n
+from isc.settings import MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_RATIO, MAX_SHEET_ROWS
+
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"[^>]*>\s*<f[ >/](?:(?!</c>).)*?</c>', re.S)
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?c[\s/>]")  # a cell element, with or without a prefix
 _CHUNK = 1 << 20  # inflate a megabyte at a time
+_THREAD_ROOM = 256 * 1024 * 1024  # address space left free before a second thread is started
 _SHEET_ENTRY = re.compile(rb'<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"')
 _REL_REV = re.compile(rb'<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"')
@@ -34,28 +38,23 @@ _END_RECORD = struct.Struct("<4s4H2IH")  # the end of central directory record (
 # The workbook's own XML parts that calamine reads (besides the sheets).
 _WORKBOOK_XML = ("_rels/.rels", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml")
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # the only ones Excel writes
-_RESAVE = "open the file in Excel and save it again, or fill in a new template"
-_RESEND = "send the complete file again, or open it in Excel and save it again"
-# What can be wrong with one part of the zip: (key for a part, key for a sheet's part, what is wrong).
-# The messages read "the part <part> [(sheet '<sheet>')] <what is wrong>; <_RESAVE>".
+# What can be wrong with one part of the zip: (key for a part, key for a sheet's part); the
+# messages (validate.<key>.message in data/i18n/) name the part, and its sheet when it is one.
 _PART_PROBLEMS = {
-    "damaged": ("file_part_damaged", "file_sheet_damaged", "is damaged: its compressed data cannot be read"),
-    "checksum": ("file_part_checksum", "file_sheet_checksum",
-                 "is damaged: its content does not match its checksum (CRC)"),
-    "method": ("file_part_method", "file_sheet_method",
-               "is stored in a way Excel never uses (compression method {method}, or encryption)"),
-    "entry": ("file_part_entry", "file_sheet_entry", "is damaged: its entry in the zip archive is inconsistent"),
+    "damaged": ("file_part_damaged", "file_sheet_damaged"),
+    "checksum": ("file_part_checksum", "file_sheet_checksum"),
+    "method": ("file_part_method", "file_sheet_method"),
+    "entry": ("file_part_entry", "file_sheet_entry"),
 }
 
 
 class UnreadableWorkbook(ValueError):
-    """The file is not a workbook this tool can read; the message says why, in plain words.
+    """The file is not a workbook this tool can read, as the catalogue entry that says why in
+    plain words (validate.<key>.message in data/i18n/) and its values; str() is the English text."""
 
-    `key` and `params` name the message in the catalogues (validate.<key>.message in data/i18n/)."""
-
-    def __init__(self, message: str, key: str = "", params: dict | None = None):
-        super().__init__(message)
+    def __init__(self, key: str, params: dict | None = None):
         self.key, self.params = key, params or {}
+        super().__init__(i18n.translate(i18n.DEFAULT, f"validate.{key}.message", **self.params))
 
 
 @dataclass
@@ -71,21 +70,13 @@ class RawWorkbook:
 def sniff(data: bytes) -> None:
     """Raise UnreadableWorkbook for anything that is not a plain, unencrypted .xlsx."""
     if not data:
-        raise UnreadableWorkbook("the file is empty (0 bytes)", "file_empty")
+        raise UnreadableWorkbook("file_empty")
     if len(data) > MAX_FILE_BYTES:
-        raise UnreadableWorkbook(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", "file_too_large",
-                                 {"limit": MAX_FILE_BYTES // (1024 * 1024)})
+        raise UnreadableWorkbook("file_too_large", {"limit": MAX_FILE_BYTES // (1024 * 1024)})
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise UnreadableWorkbook(
-            "this is an old-format Excel file (.xls) or a password-protected workbook; "
-            "save it as an Excel Workbook (.xlsx) without a password",
-            "file_xls",
-        )
+        raise UnreadableWorkbook("file_xls")
     if not data.startswith(b"PK") and b"PK\x05\x06" not in data[-65557:]:  # a zip, its first part damaged?
-        raise UnreadableWorkbook(
-            "this is not an Excel workbook (.xlsx); download the template and fill it in",
-            "file_not_xlsx",
-        )
+        raise UnreadableWorkbook("file_not_xlsx")
     zf = _open_zip(data)
     _check_directory(zf, data)
     infos = zf.infolist()
@@ -96,29 +87,17 @@ def sniff(data: bytes) -> None:
             raise _part_problem(zf, info.filename, "method", method=info.compress_type)
     mimetype = zf.NameToInfo.get("mimetype")
     if mimetype is not None and b"opendocument" in _head(zf, mimetype, 256):
-        raise UnreadableWorkbook(
-            "this is an OpenDocument spreadsheet (.ods); in LibreOffice use "
-            "File > Save As > Excel 2007-365 (.xlsx)",
-            "file_ods",
-        )
+        raise UnreadableWorkbook("file_ods")
     if "xl/workbook.xml" not in names:
-        raise UnreadableWorkbook("this zip file is not an Excel workbook (no xl/workbook.xml)", "file_no_workbook")
+        raise UnreadableWorkbook("file_no_workbook")
     _check_layout(zf, data)  # before the sizes are trusted: a damaged size is not a bomb
     for info in infos:
         if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(1, info.compress_size):
-            raise UnreadableWorkbook(
-                f"the workbook looks like a decompression bomb ({info.filename} inflates "
-                f"{info.file_size // max(1, info.compress_size)}x); it was not opened",
-                "file_bomb",
-                {"part": info.filename, "ratio": info.file_size // max(1, info.compress_size)},
-            )
+            raise UnreadableWorkbook("file_bomb",
+                                     {"part": info.filename, "ratio": info.file_size // max(1, info.compress_size)})
     if inflated > MAX_INFLATED_BYTES:
-        raise UnreadableWorkbook(
-            f"the workbook inflates to {inflated // (1024 * 1024)} MB, over the "
-            f"{MAX_INFLATED_BYTES // (1024 * 1024)} MB limit",
-            "file_inflated",
-            {"size": inflated // (1024 * 1024), "limit": MAX_INFLATED_BYTES // (1024 * 1024)},
-        )
+        raise UnreadableWorkbook("file_inflated",
+                                 {"size": inflated // (1024 * 1024), "limit": MAX_INFLATED_BYTES // (1024 * 1024)})
     budget = MAX_INFLATED_BYTES
     for info in infos:  # every part inflated once: its data, CRC and real size are sound
         budget -= _read_part(zf, info, data, budget)
@@ -132,8 +111,7 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
         problem = _why_not_a_zip(data)
         if problem:
             raise problem from exc
-        raise UnreadableWorkbook(f"the file is damaged (not a valid zip archive: {exc})", "file_bad_zip",
-                                 {"detail": str(exc)}) from exc
+        raise UnreadableWorkbook("file_bad_zip", {"detail": str(exc)}) from exc
 
 
 def _shown(name: str | bytes) -> str:
@@ -146,14 +124,12 @@ def _shown(name: str | bytes) -> str:
 
 def _part_problem(zf: zipfile.ZipFile | None, part: str, kind: str, **params) -> UnreadableWorkbook:
     """The message for one damaged part, naming its sheet when the part is one."""
-    part_key, sheet_key, what = _PART_PROBLEMS[kind]
+    part_key, sheet_key = _PART_PROBLEMS[kind]
     shown = _shown(part)
     sheet = _sheets_by_part(zf).get(part) if zf is not None else None
     if sheet is None:
-        return UnreadableWorkbook(f"the part {shown} {what.format(**params)}; {_RESAVE}", part_key,
-                                  {"part": shown, **params})
-    return UnreadableWorkbook(f"the part {shown} (sheet {sheet!r}) {what.format(**params)}; {_RESAVE}",
-                              sheet_key, {"part": shown, "sheet": sheet, **params})
+        return UnreadableWorkbook(part_key, {"part": shown, **params})
+    return UnreadableWorkbook(sheet_key, {"part": shown, "sheet": sheet, **params})
 
 
 def _known_sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -292,11 +268,7 @@ def _check_layout(zf: zipfile.ZipFile, data: bytes) -> None:
     spans = []
     for info in zf.infolist():
         if info.filename in seen:
-            raise UnreadableWorkbook(
-                f"the part {_shown(info.filename)} appears twice in the file; {_RESAVE}",
-                "file_part_duplicate",
-                {"part": _shown(info.filename)},
-            )
+            raise UnreadableWorkbook("file_part_duplicate", {"part": _shown(info.filename)})
         seen.add(info.filename)
         start = info.header_offset
         if start < 0 or start + _LOCAL_HEADER.size > len(data):
@@ -336,12 +308,7 @@ def _truncated(data: bytes) -> UnreadableWorkbook | None:
         else:
             end = start + compressed
         if end > size:
-            return UnreadableWorkbook(
-                f"the file is incomplete: it breaks off inside the part {name} (it was probably cut short "
-                f"while being copied, downloaded or sent); {_RESEND}",
-                "file_truncated_in_part",
-                {"part": name},
-            )
+            return UnreadableWorkbook("file_truncated_in_part", {"part": name})
         pos, last = end, name
     if last is None:
         return None
@@ -350,12 +317,7 @@ def _truncated(data: bytes) -> UnreadableWorkbook | None:
         pos += _CENTRAL_HEADER.size + fields[10] + fields[11] + fields[12]
     if size - pos >= _END_RECORD.size and data[pos:pos + 4] not in (b"PK\x03\x04", b"PK\x01\x02"):
         return _end_record_problem()  # complete, but its end record is damaged: not a cut
-    return UnreadableWorkbook(
-        f"the file is incomplete: it breaks off after the part {last} (it was probably cut short "
-        f"while being copied, downloaded or sent); {_RESEND}",
-        "file_truncated_after_part",
-        {"part": last},
-    )
+    return UnreadableWorkbook("file_truncated_after_part", {"part": last})
 
 
 def _end_record_at(data: bytes) -> int:
@@ -394,12 +356,7 @@ def _walk_directory(data: bytes, pos: int, end: int) -> tuple[int, bool, str | N
 def _directory_problem(part: str | None) -> UnreadableWorkbook:
     if part is None:
         return _end_record_problem()
-    return UnreadableWorkbook(
-        f"the file is damaged: the zip archive's table of contents cannot be read at the entry of "
-        f"the part {part}; {_RESAVE}",
-        "file_directory_damaged",
-        {"part": part},
-    )
+    return UnreadableWorkbook("file_directory_damaged", {"part": part})
 
 
 def _why_not_a_zip(data: bytes) -> UnreadableWorkbook | None:
@@ -419,11 +376,7 @@ def _why_not_a_zip(data: bytes) -> UnreadableWorkbook | None:
 
 
 def _end_record_problem() -> UnreadableWorkbook:
-    return UnreadableWorkbook(
-        f"the file is damaged: the end record of its zip archive, which says where the table of "
-        f"contents is, is inconsistent; {_RESAVE}",
-        "file_end_record",
-    )
+    return UnreadableWorkbook("file_end_record")
 
 
 def _check_directory(zf: zipfile.ZipFile, data: bytes) -> None:
@@ -479,13 +432,24 @@ def _sheet_parts(zf: zipfile.ZipFile, limit: int = -1) -> dict[str, str]:
 def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
     """Refuse oversized sheets before parsing them, and XML that is not well-formed (calamine reads
     some of it without a word, and differently from Excel); list formula cells per sheet."""
+    zf, sheets = _check_rows(data)
+    problem, formulas = _check_sheet_xml(zf, sheets)
+    if problem is not None:
+        raise problem
+    return formulas
+
+
+def _check_rows(data: bytes) -> tuple[zipfile.ZipFile, list[tuple[str, str]]]:
+    """The checks that must come before any sheet is parsed: the workbook's own XML, and each
+    sheet's row count (from its <dimension>, near the start of its part). Returns the open zip and
+    the (sheet, part) whose XML is still to be checked. Refuses what inspect_parts would refuse
+    first, in its order: a sheet over the row limit only once the sheets before it are checked."""
     zf = zipfile.ZipFile(io.BytesIO(data))
     for name in _WORKBOOK_XML:
         detail = _xml_problem(zf.read(name)) if name in zf.NameToInfo else ""
         if detail:
-            raise UnreadableWorkbook(f"the part {name} is damaged: its XML cannot be read ({detail}); {_RESAVE}",
-                                     "file_part_xml", {"part": name, "detail": detail})
-    formulas: dict[str, list[tuple[str, bool]]] = {}
+            raise UnreadableWorkbook("file_part_xml", {"part": name, "detail": detail})
+    sheets: list[tuple[str, str]] = []
     for sheet, part in _sheet_parts(zf).items():
         try:
             with zf.open(part) as f:
@@ -494,36 +458,63 @@ def inspect_parts(data: bytes) -> dict[str, list[tuple[str, bool]]]:
             continue
         m = _DIMENSION.search(head)
         if m and int(m[1]) > MAX_SHEET_ROWS:
-            raise UnreadableWorkbook(
-                f"sheet {sheet!r} has {int(m[1]):,} rows, over the limit of {MAX_SHEET_ROWS:,}; "
-                "a theme report is far smaller",
-                "file_sheet_rows",
-                {"sheet": sheet, "rows": int(m[1]), "limit": MAX_SHEET_ROWS},
-            )
-        xml = zf.read(part)
-        detail = _xml_problem(xml)
-        if detail:
+            problem, _ = _check_sheet_xml(zf, sheets)
+            raise problem or UnreadableWorkbook("file_sheet_rows",
+                                                {"sheet": sheet, "rows": int(m[1]), "limit": MAX_SHEET_ROWS})
+        sheets.append((sheet, part))
+    return zf, sheets
+
+
+def _check_sheet_xml(zf: zipfile.ZipFile, sheets: list[tuple[str, str]]
+                     ) -> tuple[UnreadableWorkbook | None, dict[str, list[tuple[str, bool]]]]:
+    """The first sheet whose XML is not well-formed (its refusal), and the formula cells per sheet.
+    Each part is inflated and parsed a megabyte at a time (never held whole in memory), expat
+    reading the chunks as one document; only a part that holds formulas is read whole again."""
+    formulas: dict[str, list[tuple[str, bool]]] = {}
+    for sheet, part in sheets:
+        parser = _xml_parser()
+        has_formula, tail = False, b""
+        try:
+            with zf.open(part) as f:
+                while chunk := f.read(_CHUNK):
+                    parser.Parse(chunk, False)
+                    has_formula = has_formula or b"<f" in tail + chunk[:1] or b"<f" in chunk
+                    tail = chunk[-1:]
+            parser.Parse(b"", True)
+        except (expat.ExpatError, ValueError) as exc:
             shown = _shown(part)
-            raise UnreadableWorkbook(f"the part {shown} (sheet {sheet!r}) could not be read ({detail}); {_RESAVE}",
-                                     "file_sheet_unreadable", {"part": shown, "sheet": sheet, "detail": detail})
-        if b"<f" in xml:
+            problem = UnreadableWorkbook("file_sheet_unreadable", {"part": shown, "sheet": sheet, "detail": str(exc)})
+            return problem, formulas
+        if has_formula:
+            xml = zf.read(part)
             cells = [(c.group(1).decode(), b"<v>" in c.group(0) or b"<v " in c.group(0))
                      for c in _FORMULA_CELL.finditer(xml)]
             if cells:
                 formulas[sheet] = cells
-    return formulas
+    return None, formulas
 
 
 def read_workbook(data: bytes) -> RawWorkbook:
+    """The workbook's cells, once every check has passed. The well-formedness check of the sheets'
+    XML (expat, which holds the interpreter) runs in a second thread while calamine parses the same
+    sheets (which lets it go): the two passes over the XML overlap instead of adding up. A file
+    that fails the check is refused with the check's located message, whatever calamine made of it."""
     sniff(data)
+    checked: list = []
     try:
-        formulas = inspect_parts(data)
+        zf, sheet_parts = _check_rows(data)
     except (UnreadableWorkbook, MemoryError):  # out of memory: the caller's limit, not the file's fault
         raise
     except Exception as exc:  # noqa: BLE001 - sniff has checked every part; still, never a traceback
-        raise UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable",
-                                 {"detail": str(exc)}) from exc
-    sheet = None
+        raise UnreadableWorkbook("file_unreadable", {"detail": str(exc)}) from exc
+    check = threading.Thread(target=_run_into, args=(checked, _check_sheet_xml, zf, sheet_parts),
+                             name="xml-check", daemon=True)
+    if _room_for_a_thread():
+        with contextlib.suppress(RuntimeError):  # no thread to be had after all: check, then parse
+            check.start()
+    if check.ident is None:
+        _run_into(checked, _check_sheet_xml, zf, sheet_parts)
+    sheet, failure = None, None
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets, hidden, order = {}, set(), []
@@ -537,10 +528,51 @@ def read_workbook(data: bytes) -> RawWorkbook:
             sheets[sheet] = parsed.to_python(skip_empty_area=False)
             merged[sheet] = _merged(parsed)
     except BaseException as exc:  # calamine raises several types (a Rust panic is a BaseException)
-        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
-            raise
-        raise _calamine_problem(data, sheet, exc) from exc
+        failure = exc
+    finally:
+        if check.ident is not None:
+            check.join()
+    if isinstance(failure, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise failure
+    if not checked:  # the thread died before it could run (out of memory): check here
+        _run_into(checked, _check_sheet_xml, zf, sheet_parts)
+    outcome = checked[0]
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, MemoryError):
+            raise outcome
+        raise UnreadableWorkbook("file_unreadable", {"detail": str(outcome)}) from outcome
+    problem, formulas = outcome
+    if problem is not None:
+        raise problem from failure
+    if failure is not None:
+        if isinstance(failure, MemoryError):
+            raise failure
+        raise _calamine_problem(data, sheet, failure) from failure
     return RawWorkbook(sheets, hidden, order, merged, formulas)
+
+
+def _room_for_a_thread() -> bool:
+    """Whether a second thread fits in the address space: it reserves its stack and a malloc arena
+    (~100 MB), and under a tight limit (etl.sandbox's RLIMIT_AS) a thread that cannot get them dies
+    before it starts, leaving Thread.start() waiting for ever. Without that room (or without
+    /proc to tell), the checks run one after the other."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return True
+    try:
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return False
+    return soft - used > _THREAD_ROOM
+
+
+def _run_into(out: list, fn, *args) -> None:
+    """Run fn(*args) in a thread: its result, or the exception it raised, goes into `out`."""
+    try:
+        out.append(fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits for it
+        out.append(exc)
 
 
 def _calamine_problem(data: bytes, sheet: str | None, exc: BaseException) -> UnreadableWorkbook:
@@ -549,24 +581,28 @@ def _calamine_problem(data: bytes, sheet: str | None, exc: BaseException) -> Unr
     parts = _known_sheet_parts(zf)
     if sheet is not None and parts.get(sheet):
         part = _shown(parts[sheet])
-        return UnreadableWorkbook(f"the part {part} (sheet {sheet!r}) could not be read ({exc}); {_RESAVE}",
-                                  "file_sheet_unreadable", {"part": part, "sheet": sheet, "detail": str(exc)})
-    return UnreadableWorkbook(f"the workbook could not be read ({exc})", "file_unreadable", {"detail": str(exc)})
+        return UnreadableWorkbook("file_sheet_unreadable", {"part": part, "sheet": sheet, "detail": str(exc)})
+    return UnreadableWorkbook("file_unreadable", {"detail": str(exc)})
 
 
 def _xml_problem(xml: bytes) -> str:
     """Why `xml` is not a well-formed XML document ("" if it is), as expat says it."""
-    parser = expat.ParserCreate()
-
-    def no_dtd(*_):
-        raise ValueError("a document type declaration, which a workbook never has")
-
-    parser.StartDoctypeDeclHandler = no_dtd
     try:
-        parser.Parse(xml, True)
+        _xml_parser().Parse(xml, True)
     except (expat.ExpatError, ValueError) as exc:
         return str(exc)
     return ""
+
+
+def _no_dtd(*_) -> None:
+    raise ValueError("a document type declaration, which a workbook never has")
+
+
+def _xml_parser():
+    """An expat parser that refuses a document type declaration (entities: a billion laughs)."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _no_dtd
+    return parser
 
 
 def _merged(sheet) -> list[tuple[int, int, int, int]]:
