@@ -1,8 +1,10 @@
-"""What every page shares: cached queries, the shared filters, and the "as of" line.
+"""What every page shares: cached reads, the shared filters, the "as of" line, and the one way
+a chart is shown (show_chart).
 
-Queries are cached with st.cache_data, keyed by the database file's fingerprint (mtime and
-size), so a load from the Upload page or from `python -m etl load` in a terminal shows on the
-next rerun without a restart.
+Every read of a page goes through one layer: `q` (isc.db.queries) and `read` (isc.db.coordination
+and isc.db.uploads), cached with st.cache_data, keyed by the database file's fingerprint (mtime
+and size), so a load from the Upload page or from `python -m etl load` in a terminal shows on the
+next rerun without a restart. Pages keep no cache of their own.
 """
 
 from __future__ import annotations
@@ -122,9 +124,7 @@ def read(name: str, *args, **kwargs):
     "uploads.<function>", cached until the database file changes, exactly as `q` caches
     isc.db.queries: every page reads through the same fingerprint-keyed layer, so a load, an
     undo or a recorded review shows on the next rerun, and no page keeps a cache of its own.
-    Writes, and the checks a write makes just before it, call isc.db directly.
-
-    The result is shared through the cache: callers must not mutate it."""
+    Writes, and the checks a write makes just before it, call isc.db directly."""
     items = tuple(sorted(kwargs.items()))
     key = repr((str(connection.db_path()), connection.fingerprint(), name, args, items))
     return localise(_read_cached(key, name, args, items), name)
