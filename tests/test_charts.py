@@ -318,3 +318,68 @@ def test_indicator_panels_stack_when_narrow_and_titles_get_room():
     # every panel title fits its panel: wrapped to its width
     for note in wide.annotations[:3]:
         assert all(charts.text_px(line, 15) <= 0.3 * 1400 for line in note.text.split("<br>"))
+
+
+# --- the coordination charts (Completeness page, meeting view): the same conventions -----------
+
+
+def _rates(by: str, groups: list[str], on_time: list[int], late: list[int], missing: list[int]) -> pd.DataFrame:
+    from isc import completeness as comp
+
+    rows = [
+        {"status": s, by: g}
+        for g, a, b, c in zip(groups, on_time, late, missing, strict=True)
+        for s, n in ((comp.ON_TIME, a), (comp.LATE, b), (comp.MISSING, c))
+        for _ in range(n)
+    ]
+    return comp.rates(pd.DataFrame(rows), by)
+
+
+def test_completeness_bars_follow_the_chart_conventions():
+    from isc import chart_style
+    from isc import completeness as comp
+
+    rates = _rates("sector", ["ITU-R", "ITU-T", "ITU-D"], [4, 3, 1], [0, 1, 1], [0, 0, 2])
+    fig = charts.completeness_bars(rates, AS_OF, "sector", "By Sector, 2026-Q3")
+    _common(fig, "By Sector, 2026-Q3")
+    assert fig.layout.template.layout.font.family == chart_style.FONT_FAMILY
+    assert charts.summary(fig) == (
+        "Of 12 expected reports: 8 on time, 2 late, 2 missing; lowest on-time rate: ITU-D (25%)."
+    )
+    assert {t.name: t.marker.color for t in fig.data} == {
+        "On time": chart_style.COMPLETENESS_COLORS[comp.ON_TIME],
+        "Late": chart_style.COMPLETENESS_COLORS[comp.LATE],
+        "Missing": chart_style.COMPLETENESS_COLORS[comp.MISSING],
+    }
+    assert list(fig.data[0].y) == ["ITU-D", "ITU-R", "ITU-T"]
+    assert list(fig.data[0].x) == [25.0, 100.0, 75.0]  # shares, labelled with counts
+    assert list(fig.data[0].text) == ["On time 1", "On time 4", "On time 3"]
+    fr = charts.completeness_bars(rates, AS_OF, "sector", "Par Secteur", lang="fr")
+    assert fr.data[0].name == "Dans les délais" and charts.summary(fr).startswith("Sur 12 rapports attendus")
+    empty = charts.completeness_bars(rates.iloc[:0], AS_OF, "sector", "By Sector")
+    assert charts.summary(empty) == "No data for this selection."
+
+
+def test_rates_over_time_follow_the_chart_conventions():
+    rates = pd.DataFrame(
+        {"period": ["2026-Q1", "2026-Q2", "2026-Q3"], "completeness": [80.0, 90.0, 75.0],
+         "on_time_rate": [50.0, 70.0, 60.0]}
+    )  # fmt: skip
+    fig = charts.rates_over_time(rates, AS_OF)
+    _common(fig, "Reporting rates over time")
+    assert charts.summary(fig) == (
+        "Over 3 quarters; in 2026-Q3, 75% of the reports due are in and 60% came on time."
+    )
+    assert [t.name for t in fig.data] == ["Completeness (in, on time or late)", "On time"]
+    assert [t.line.dash for t in fig.data] == ["solid", "dot"]  # told apart without colour
+
+
+def test_sector_status_bars_follow_the_chart_conventions():
+    sectors = pd.DataFrame({"sector": ["ITU-R", "ITU-T", "ITU-D"],
+                            "computed_status": ["on_track", "at_risk", "off_track"]})  # fmt: skip
+    fig = charts.sector_status_bars(sectors, AS_OF, "Computed status by Sector, 2026-Q3", height=300)
+    _common(fig, "Computed status by Sector")
+    assert charts.summary(fig) == "Computed status by Sector: ITU-R on track, ITU-T at risk, ITU-D off track."
+    assert fig.layout.font.size == 22  # large type for the shared screen, the template's font family
+    bars = {t.name: (list(t.x), t.marker.color, t.text[0]) for t in fig.data}
+    assert bars["Off track"] == (["ITU-D"], charts.STATUS_COLORS["off_track"], "✕ Off track")
