@@ -1,14 +1,14 @@
-"""Every plotly figure of the dashboard, built from a DataFrame (no Streamlit here).
+"""Every plotly figure of the dashboard, built from a DataFrame (no Streamlit here): the monitor
+pages, the Completeness page, the meeting view and the Council pack.
 
-The same function draws the chart on screen, in the tests and in exports. One template: ITU
-blue family, large fonts (legible on a shared meeting screen), and status colours from the
-Okabe-Ito colour-blind-safe palette. Status is never carried by colour alone: every status mark
-also has a text label with a symbol (check, dot, triangle, cross, question mark).
-
-Each figure has a title, axis titles with units, and an "as of" line under the plot (an
-annotation below the plotting area, which print exports replace with their own source line).
-Each figure also carries a one-sentence text summary (alt text) in `fig.layout.meta["summary"]`;
-`summary(fig)` reads it back.
+The same function draws the chart on screen, in the tests and in exports, and every one ends in
+isc.chart_style.styled_figure (here `_figure`), so all follow one set of conventions: one
+template (ITU blue family, large fonts legible on a shared meeting screen), the status and
+completeness colours from the Okabe-Ito colour-blind-safe palette, a title, axis titles with
+units, an "as of" line under the plot (print exports replace it with their own source line) and
+a one-sentence text summary (alt text) in `fig.layout.meta["summary"]`, read back by `summary`.
+Status is never carried by colour alone: every status mark also has a text label with a symbol
+(check, dot, triangle, cross, question mark).
 
 Every text a figure shows comes from the message catalogues (isc.i18n): each chart function takes
 `lang` (default English); status labels are `status.<status>` keys.
