@@ -73,6 +73,23 @@ def why_first_parts(status: str, previous: str | None, changed: bool) -> tuple[t
     return tuple(parts)
 
 
+def steps(agenda_: pd.DataFrame) -> list[str]:
+    """The walk through a meeting: the open actions first ("actions"), then each theme in agenda order."""
+    return ["actions", *agenda_["theme"].tolist()]
+
+
+def step_at(wanted: int, n_steps: int) -> int:
+    """A step number kept inside the walk (Previous on the first step and Next on the last do nothing)."""
+    return min(max(int(wanted), 0), n_steps - 1)
+
+
+def behind(reasons: pd.DataFrame) -> pd.DataFrame:
+    """The reasons (status_reasons rows) a meeting discusses: those off track or at risk, worst first."""
+    worrying = reasons[reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])]
+    order = worrying["status"].map(rule.attention_rank)
+    return worrying.iloc[order.argsort(kind="stable")]
+
+
 def register_state(status: str, due_date, today: dt.date) -> str:
     """open / done / dropped, or overdue: open with its due date passed (the due day itself is not)."""
     if status != OPEN:

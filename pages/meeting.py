@@ -310,9 +310,7 @@ def actions_step(m: dict, prev: dict | None, editable: bool) -> None:
 
 def _why_box(reasons: pd.DataFrame) -> None:
     """The whole "Why" list, worst first, in a box that scrolls when it is long."""
-    worrying = reasons[reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])].copy()
-    worrying["_rank"] = worrying["status"].map(rule.attention_rank)
-    worrying = worrying.sort_values("_rank", kind="stable")
+    worrying = meeting_rules.behind(reasons)
     st.subheader(t("meeting.why_n", n=len(worrying)) if len(worrying) else t("meeting.why"))
     if worrying.empty:
         st.markdown(t("meeting.nothing_behind"))
@@ -418,11 +416,11 @@ def meeting_screen(mid: int) -> None:
     prev = read("coordination.previous_meeting", mid)
     editable = CAN_WRITE and not _ended(m)
     agenda = _agenda(m, prev)
-    steps = ["actions", *agenda["theme"].tolist()]
-    step = min(max(int(st.session_state.get("meeting_step", 0)), 0), len(steps) - 1)
+    steps = meeting_rules.steps(agenda)
+    step = meeting_rules.step_at(st.session_state.get("meeting_step", 0), len(steps))
 
     def _go(delta: int) -> None:
-        st.session_state["meeting_step"] = min(max(step + delta, 0), len(steps) - 1)
+        st.session_state["meeting_step"] = meeting_rules.step_at(step + delta, len(steps))
 
     def _end() -> None:
         if CAN_WRITE:

@@ -158,6 +158,16 @@ def test_agenda_puts_attention_themes_first():
     assert meeting_rules.ATTENTION_FIRST == (rule.OFF_TRACK, rule.AT_RISK, rule.NOT_REPORTED)
 
 
+def test_the_walk_and_what_is_behind():
+    agenda = pd.DataFrame({"theme": ["C", "E"]})
+    assert meeting_rules.steps(agenda) == ["actions", "C", "E"]
+    assert [meeting_rules.step_at(s, 3) for s in (-1, 0, 2, 3)] == [0, 0, 2, 2]
+    reasons = pd.DataFrame({"ref": ["a", "b", "c", "d"],
+                            "status": [rule.AT_RISK, rule.ON_TRACK, rule.OFF_TRACK, rule.AT_RISK]})
+    assert meeting_rules.behind(reasons)["ref"].tolist() == ["c", "a", "d"]  # worst first, stable
+    assert meeting_rules.behind(reasons.iloc[:0]).empty
+
+
 def test_register_states():
     today = dt.date(2026, 11, 30)
     assert meeting_rules.register_state("open", dt.date(2026, 11, 29), today) == "overdue"
