@@ -65,6 +65,18 @@ def test_star_means_all():
     assert me.scope() == "all themes for sector(s) GS, RO"
 
 
+def test_scope_and_refusal_are_catalogue_messages():
+    me = who({"is_logged_in": True, "email": "fp.all@example.org"})
+    assert me.scope_message() == ("identity.scope", {"themes": ("identity.all_themes", {}),
+                                                     "sectors": ("identity.sectors", {"codes": "GS, RO"})})
+    assert auth.text(me.scope_message()) == me.scope()  # English from the English catalogue
+    assert auth.text(me.scope_message(), "fr") != me.scope()
+    assert me.refusal_message("CLIM", "RO") is None
+    assert auth.text(me.refusal_message("CLIM", "ITU-T")) == me.refusal("CLIM", "ITU-T")
+    out = who({"is_logged_in": False})
+    assert out.refusal("CLIM", "ITU-T") == "You are not signed in, and may upload nothing until you sign in."
+
+
 def test_undo_only_by_admin_or_the_original_uploader():
     fp = who({"is_logged_in": True, "email": "fp.climate@example.org"})
     assert fp.may_undo("FP.climate@example.org ") and not fp.may_undo("admin@example.org")

@@ -74,6 +74,7 @@ def test_falling_target(actual, expected):
 def test_progress_detail_text():
     r = S.indicator_status(ind(45.0), END)
     assert r.detail == "actual 45 vs 50 expected by 2025-07-02 (90% of expected progress)"
+    assert (r.key, r.params) == (S.PROGRESS, {"actual": "45", "expected": "50", "date": "2025-07-02", "progress": "90"})
     assert (r.kind, r.ref, r.label) == ("indicator", "I-1", "Events")
 
 
@@ -116,6 +117,7 @@ def test_overdue_share_exactly_25_percent_is_at_risk():
     assert status == S.AT_RISK
     assert [r.ref for r in reasons] == ["A-1"]
     assert reasons[0].detail == "overdue: due 2025-03-31, in progress at 50%"
+    assert (reasons[0].key, reasons[0].params["status"]) == (S.OVERDUE, "in_progress")  # a code, said per language
 
 
 def test_overdue_share_just_above_25_percent_is_off_track():
@@ -125,6 +127,7 @@ def test_overdue_share_just_above_25_percent_is_off_track():
     status, reasons = S.activity_reasons(acts, END)
     assert status == S.OFF_TRACK
     assert reasons[0].detail == "2 of 7 open activities overdue (over 25%)"
+    assert (reasons[0].label, reasons[0].label_key) == ("Activities", S.LABEL_ACTIVITIES)
 
 
 def test_completed_and_cancelled_activities_are_not_open():
