@@ -25,7 +25,6 @@ import json
 import re
 
 import pytest
-from streamlit.runtime import pages_manager
 from streamlit.testing.v1 import AppTest
 
 from isc import chart_style
@@ -55,17 +54,6 @@ def navigation_pages() -> list[str]:
 
 
 PAGES = navigation_pages()
-
-
-@pytest.fixture(autouse=True)
-def _navigation_not_pages_dir(monkeypatch):  # as in tests/test_pages.py
-    original = pages_manager.PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        pages_manager.PagesManager.uses_pages_directory = False
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(pages_manager.PagesManager, "__init__", init)
 
 
 def _prepare(page: str, at: AppTest) -> None:
