@@ -996,6 +996,7 @@ def completeness_bars(
         height,
         {
             "barmode": "stack",
+            "legend": {"traceorder": "normal"},  # on time, late, missing (plotly reverses stacked bars)
             "xaxis": {"range": [0, 100], "ticksuffix": "%"},
             "yaxis": {"autorange": "reversed", **ticks},
         },
