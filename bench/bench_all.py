@@ -13,8 +13,10 @@ Parts (--only takes a comma-separated subset; default all):
   upload       server-side check of a typical report, as pages/upload.py's check_file does it
                (etl.sandbox.check + sha256 + live_and_previous + preview.compare), and the Load
                (etl.load.load_bytes) that reads and validates the file again.
-  pack         the 12-chart Council pack (isc.pack, kaleido already running) vs 12 x the median time
-               of one image with the persistent renderer (bench/bench_export.py's functions).
+  pack         the 12-chart Council pack (isc.pack, the renderer already running) vs its own 12
+               images rendered one at a time as PNG with the persistent renderer (as 12 download
+               clicks would), alternated run by run; also vs 12 x one small bar chart
+               (bench/bench_export.py's functions).
   sessions     N concurrent Chromium sessions (contexts of one browser) switching pages for a
                bounded time: errors, p95 switch time vs one session alone, server RSS.
   etl          the 50,000-row report through the ETL vs pandas.read_excel(openpyxl) + insert
@@ -414,6 +416,14 @@ async def first_start(browser, args, work: Path, res: Results) -> Path | None:
                 await tab.goto(srv.url, wait_until="domcontentloaded", timeout=timeout * 1000)
                 await tab.wait_for_selector(".js-plotly-plot", timeout=timeout * 1000)
                 times[run] = time.monotonic() - t0
+                # The rest of the demo loads in the background after the first page (etl.demo.Build;
+                # its marker file goes when it is done): wait for it, so that the restart and the
+                # other parts get the whole demo database.
+                marker = Path(f"{db}.demo-building")
+                while marker.exists() and time.monotonic() - t0 < timeout:
+                    await asyncio.sleep(0.1)
+                if run == "first":
+                    times["complete"] = time.monotonic() - t0
             finally:
                 await ctx.close()
         finally:
@@ -426,6 +436,11 @@ async def first_start(browser, args, work: Path, res: Results) -> Path | None:
         f"floor app's chart {s(floor)}",
         times["first"] / floor,
         "<= 2x",
+    )
+    res.add(
+        "first start: until the whole demo is loaded (in the background, after the first chart)",
+        s(times["complete"]),
+        f"floor app's chart {s(floor)}",
     )
     res.add(
         "restart on the built database, until the Overview's first chart",
@@ -714,9 +729,14 @@ def worker_pack(db: str, images: int, repeat: int) -> dict:
     from bench import bench_export
 
     startup, per_image = bench_export.persistent(images)
-    packs = [bench_export.pack(db)[0] for _ in range(repeat)]
+    bench_export.pack(db)  # not counted: the first build imports python-docx, python-pptx, openpyxl
+    packs, own = [], []
+    for _ in range(repeat):  # alternated, so both see the same moments of a shared machine
+        own.append(sum(bench_export.pack_images(db)))
+        packs.append(bench_export.pack(db)[0])
     return {"startup": startup, "image_median": statistics.median(per_image), "images": images,
-            "pack": statistics.median(packs), "packs": packs}  # fmt: skip
+            "pack": statistics.median(packs), "packs": packs, "own_images": statistics.median(own),
+            "own_runs": own}  # fmt: skip
 
 
 def worker_etl(rows: int, repeat: int) -> dict:
@@ -824,14 +844,21 @@ def other_parts(parts: list[str], args, work: Path, res: Results, demo_holder: d
         db = copy_db(ensure_demo(args, work, demo_holder), work / "pack")
         p = run_worker("pack", args, work, str(db), str(args.images), str(args.repeat_pack))
         images = 12 * p["image_median"]
-        print(f"  kaleido start {p['startup']:.2f} s; one image {p['image_median']:.3f} s (median of {p['images']});"
+        print(f"  kaleido start {p['startup']:.2f} s; one small bar chart {p['image_median']:.3f} s (median of "
+              f"{p['images']}); the pack's own 12 images one by one {', '.join(f'{x:.2f}' for x in p['own_runs'])} s;"
               f" packs {', '.join(f'{x:.2f}' for x in p['packs'])} s", flush=True)  # fmt: skip
         res.add(
-            "Council pack, 12 charts (kaleido running)",
+            "Council pack, 12 charts (renderer running)",
             s(p["pack"]),
-            f"12 x {p['image_median']:.3f} s per image = {s(images)}",
-            p["pack"] / images,
+            f"its 12 images (PNG, one by one) {s(p['own_images'])}",
+            p["pack"] / p["own_images"],
             "<= 2x",
+        )
+        res.add(
+            "Council pack vs 12 x one small bar chart",
+            s(p["pack"]),
+            f"12 x {p['image_median']:.3f} s = {s(images)}",
+            p["pack"] / images,
         )
         res.data["pack"] = p
     if "etl" in parts:

@@ -61,6 +61,25 @@ def persistent(n: int) -> tuple[float, list[float]]:
     return startup, times
 
 
+def pack_images(db: str | None) -> list[float]:
+    """The pack's own 12 figures (laid out for print as the pack draws them), rendered one at a
+    time as PNG with the persistent renderer, as 12 clicks on a chart's download button would:
+    seconds per image. The pack target compares with this sum (its 12 images)."""
+    from isc import export
+    from isc import pack as council
+
+    selection = council.default_selection(12, db=db)
+    items, _, ctx, _ = council.build_items(db=db, **selection)
+    source = export.source_line(None, ctx.version)
+    figures = [export.print_figure(item.figure, item, source, alone=True) for item in items]
+    times = []
+    for fig in figures:
+        t = time.perf_counter()
+        export.image(fig, "png")
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def pack(db: str | None) -> tuple[float, dict]:
     """A 12-chart Council pack (8 general charts + status history and indicators of 2 themes),
     .docx + .pptx + .zip, through isc.pack exactly as the Export page builds it."""
@@ -111,6 +130,8 @@ def main() -> None:
     seconds, files = pack(db)
     sizes = ", ".join(f"{ext} {n / 1e6:.1f} MB" for ext, n in files.items())
     print(f"Council pack, 12 charts: {seconds:6.2f} s  (target < 15 s; kaleido already running)  {sizes}")
+    its = sum(pack_images(db))
+    print(f"its 12 images, one by one: {its:6.2f} s  (pack / images {seconds / its:.2f}x, target <= 2x)")
 
 
 if __name__ == "__main__":

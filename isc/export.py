@@ -6,7 +6,8 @@ in two variants: *alone* (no title, caption or source inside the image: for Word
 caption is Word's own numbered caption, and for slides, whose title and footer carry them) and
 *captioned* (numbered title, caption and the source line naming the data version under the plot:
 for e-mail). PNG carries 300 dpi, PDF pages are exactly 16 cm wide. Static images come from
-kaleido driving Debian's chromium; its persistent server is started once per process.
+kaleido driving Debian's chromium, started once per process and shared by every thread
+(`image` for one figure, `Rendering` for a batch drawn while the caller builds the rest).
 
 Every text an export adds (figure label, source line, column headings, status words) comes from
 the message catalogues in the export's language; numbers are written the language's way
@@ -15,16 +16,23 @@ the message catalogues in the export's language; numbers are written the languag
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import atexit
+import contextlib
+import contextvars
 import csv
 import datetime as dt
+import functools
 import io
+import logging
 import re
 import struct
+import sys
 import threading
-import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import pandas as pd
@@ -41,11 +49,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Print font sizes in layout pixels: 945 px span 16 cm, so 1 px is 0.48 pt; body text at 16 px
 # is 7.7 pt on paper, the title 9.6 pt, the caption 6.7 pt (Word repeats it at full size).
 FONT_PX, TITLE_PX, SMALL_PX = 16, 20, 14
-_server_lock = threading.Lock()
-# kaleido's sync server matches requests and answers through shared queues: two threads (two
-# sessions, or deferred downloads) calling it at once could swap images. One image at a time.
-_image_lock = threading.Lock()
-_server_started = False
+# Images come from one Chromium that kaleido drives from an asyncio loop in a thread of this
+# module (not kaleido's sync server: it answers through one shared queue, so callers took turns,
+# one image at a time). Any thread submits a figure and gets a future of its own: the pack's two
+# dozen images, or several sessions' downloads, are drawn as a batch over TABS tabs.
+TABS = 2
+RELOAD_EVERY = 50  # images a tab draws between two reloads (see _kaleido_class)
+IMAGE_TIMEOUT_S = 120.0
+_renderer_lock = threading.Lock()
+_renderer: _Renderer | None = None
+_render_format: contextvars.ContextVar[str] = contextvars.ContextVar("isc_render_format", default="")
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -104,14 +118,101 @@ def figure_label(number: int, title: str, lang: str = DEFAULT) -> str:
 
 
 def ensure_server() -> None:
-    """Start kaleido's persistent chromium once per process (0.2 s per image instead of 2.5 s)."""
-    global _server_started
-    with _server_lock:
-        if not _server_started:
-            import kaleido
+    """Start the renderer (kaleido's Chromium, about 3 s) once per process, so that the first
+    image a user asks for does not pay for it."""
+    renderer()
 
-            kaleido.start_sync_server(silence_warnings=True)
-            _server_started = True
+
+@functools.cache
+def _kaleido_class() -> type:
+    import kaleido
+
+    class _Kaleido(kaleido.Kaleido):
+        """kaleido (pinned, 1.5.0) reloads a tab after every image, plotly.js parsed again, and
+        answers only once the reload is done: 0.15-0.25 s, as long as the image itself.
+        Plotly.toImage draws a PNG or SVG in a detached copy of the figure and purges it, leaving
+        the page as it was; so here a tab is reloaded only after a PDF (which writes into the
+        page), an error, or RELOAD_EVERY images, and in the background: the image is answered at
+        once. (Should kaleido rename these private hooks, it simply reloads every time again.)"""
+
+        async def _render_task(self, fig_arg, **kwargs):  # noqa: ANN001, ANN202 - kaleido's
+            _render_format.set(str((fig_arg.get("opts") or {}).get("format") or ""))
+            return await super()._render_task(fig_arg, **kwargs)
+
+        async def _return_kaleido_tab(self, tab) -> None:  # noqa: ANN001 - kaleido's
+            uses = getattr(tab, "isc_uses", 0) + 1
+            failed = sys.exc_info()[1] is not None  # kaleido calls this from a `finally`
+            if uses < RELOAD_EVERY and not failed and _render_format.get() in ("png", "svg"):
+                tab.isc_uses = uses
+                await self.tabs_ready.put(tab)
+                return
+            tab.isc_uses = 0
+            task = asyncio.get_running_loop().create_task(self._isc_reload(tab))
+            self._main_render_coroutines.add(task)  # awaited (or cancelled) when kaleido closes
+            task.add_done_callback(self._main_render_coroutines.discard)
+
+        async def _isc_reload(self, tab) -> None:  # noqa: ANN001
+            try:
+                await tab.reload()
+            except Exception:  # a tab that cannot reload fails its next image, it does not hang it
+                _log.exception("the image renderer could not reload a tab")
+            await self.tabs_ready.put(tab)
+
+    return _Kaleido
+
+
+class _Renderer:
+    """kaleido's Chromium and the asyncio loop driving it, in a daemon thread of their own."""
+
+    def __init__(self, tabs: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="isc-image-renderer", daemon=True)
+        self.thread.start()
+        try:
+            self.kaleido = asyncio.run_coroutine_threadsafe(self._open(tabs), self.loop).result(IMAGE_TIMEOUT_S)
+        except BaseException:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            raise
+        atexit.register(self.close)
+
+    @staticmethod
+    async def _open(tabs: int):  # noqa: ANN205 - a kaleido.Kaleido
+        k = _kaleido_class()(n=tabs, mathjax=False)  # no MathJax: the charts use no LaTeX, and no CDN fetch
+        await k.open()
+        return k
+
+    def alive(self) -> bool:
+        return self.thread.is_alive() and not self.loop.is_closed()
+
+    def submit(self, fig: go.Figure, formats: tuple[str, ...]) -> Future:
+        """{format: image bytes}, each asked of kaleido as plotly's `fig.to_image` asks it, all
+        drawn at once (the figure serialised once for all)."""
+        spec, w, h = fig.to_dict(), WIDTH_PX // SCALE, HEIGHT_PX // SCALE
+
+        async def draw() -> dict[str, bytes]:
+            jobs = [self.kaleido.calc_fig(spec, opts={"format": fmt, "width": w, "height": h,
+                                                      "scale": PDF_SCALE if fmt == "pdf" else SCALE})
+                    for fmt in formats]  # fmt: skip
+            return dict(zip(formats, await asyncio.gather(*jobs), strict=True))
+
+        return asyncio.run_coroutine_threadsafe(draw(), self.loop)
+
+    def close(self) -> None:
+        if not self.alive():
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self.kaleido.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def renderer() -> _Renderer:
+    """The process's renderer, started on first use (and again if it has stopped)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None or not _renderer.alive():
+            _renderer = _Renderer(TABS)
+        return _renderer
 
 
 def print_figure(
@@ -122,7 +223,7 @@ def print_figure(
     Captioned (default): numbered title, caption and source under the plot, for e-mail. `alone`:
     the plot and its key only (no title, caption or source), for Word and slides, which carry
     their own numbered caption, title and source line."""
-    out = go.Figure(copy.deepcopy(fig.to_dict()))
+    out = go.Figure(fig.to_dict())  # to_dict is a deep copy already
     layout_w, layout_h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
     # Keep the screen title's second line (e.g. the status key of a heatmap): it explains the marks.
     screen_title = out.layout.title.text or ""
@@ -138,15 +239,17 @@ def print_figure(
             "xanchor": "left",
             "font": {"size": TITLE_PX},
         }
-    out.update_layout(
-        width=layout_w,
-        height=layout_h,
-        autosize=False,
-        title=title,
-        font={"size": FONT_PX},
-        paper_bgcolor="white",
-        separators=",\u202f" if lang in _COMMA_LANGS else ".,",
-    )
+    # Everything below is gathered into one update_layout (each plotly update walks the figure:
+    # a dozen of them took most of the time of a pack's figure).
+    layout = {
+        "width": layout_w,
+        "height": layout_h,
+        "autosize": False,
+        "title": title | {"yref": "container", "y": 1 - 8 / layout_h, "yanchor": "top"},
+        "font": {"size": FONT_PX},
+        "paper_bgcolor": "white",
+        "separators": ",\u202f" if lang in _COMMA_LANGS else ".,",
+    }
     # Drop on-screen annotations that sit below the plot (e.g. the screen "as of" line), and
     # bring the others (panel titles) down to print size so neighbouring panels do not collide.
     keep = [a for a in (out.layout.annotations or []) if not (a.yref == "paper" and (a.y or 0) < 0)]
@@ -160,27 +263,24 @@ def print_figure(
     entries = [t.name or "" for t in out.data if t.showlegend is not False]
     legend = out.layout.showlegend is not False and len(entries) > 1
     top = (34 if subtitle else 14) if alone else 40 + (30 if subtitle else 0)
-    if any(ax.side == "top" for ax in out.select_xaxes()):
+    xaxes = list(out.select_xaxes())
+    if any(ax.side == "top" for ax in xaxes):
         top += 55  # tick labels and axis title above the plot
     if legend:
-        out.update_layout(
-            legend={"yref": "container", "y": 1 - top / layout_h, "yanchor": "top", "x": 0.01,
-                    "xanchor": "left", "font": {"size": SMALL_PX}, "orientation": "h"}
-        )
+        layout["legend"] = {"yref": "container", "y": 1 - top / layout_h, "yanchor": "top", "x": 0.01,
+                            "xanchor": "left", "font": {"size": SMALL_PX}, "orientation": "h"}  # fmt: skip
         # One row holds about 900 px of entries (about 7.5 px per character plus the symbol).
         rows = max(1, -(-sum(round(7.5 * len(e)) + 50 for e in entries) // 900))
         top += 10 + 24 * rows
     caption = _wrap(localise_numbers(item.caption, lang), 115) + "<br><i>" + source + "</i>"
     bottom = 70 if alone else 78 + 18 * (caption.count("<br>") + 1)
-    if any(ax.tickangle not in (None, 0) for ax in out.select_xaxes()):
+    if any(ax.tickangle not in (None, 0) for ax in xaxes):
         bottom += 40  # slanted tick labels (quarters) need the height of their diagonal
-    out.update_xaxes(title_font_size=FONT_PX, tickfont_size=SMALL_PX)
-    out.update_yaxes(title_font_size=FONT_PX, tickfont_size=SMALL_PX)
+    for ax in [*xaxes, *out.select_yaxes()]:
+        layout[ax.plotly_name] = {"title": {"font": {"size": FONT_PX}}, "tickfont": {"size": SMALL_PX}}
     left, right = _left_margin(out), 30
-    out.update_layout(
-        title={"yref": "container", "y": 1 - 8 / layout_h, "yanchor": "top"},
-        margin={"l": left, "r": right, "t": top, "b": bottom},
-    )
+    layout["margin"] = {"l": left, "r": right, "t": top, "b": bottom}
+    out.update_layout(layout)
     if alone:
         return out
     plot_h = layout_h - top - bottom
@@ -231,17 +331,69 @@ PDF_SCALE = WIDTH_CM / 2.54 * 96 / (WIDTH_PX // SCALE)
 
 def image(fig: go.Figure, fmt: str) -> bytes:
     """PNG (300 dpi metadata, 1890 px wide), SVG or PDF (a page exactly 16 cm wide)."""
-    ensure_server()
-    w, h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "kopts ignored when using a server"
-        with _image_lock:
-            data = fig.to_image(format=fmt, width=w, height=h, scale=PDF_SCALE if fmt == "pdf" else SCALE)
+    return _finish(submit_images(fig, (fmt,)))[fmt]
+
+
+def submit_images(fig: go.Figure, formats: tuple[str, ...]) -> Future:
+    """Start drawing `fig` in each format; `_finish` waits for them. Safe from any thread."""
+    return renderer().submit(fig, formats)
+
+
+def _finish(job: Future) -> dict[str, bytes]:
+    try:
+        images = job.result(IMAGE_TIMEOUT_S)
+    except TimeoutError:
+        job.cancel()
+        raise
+    return {fmt: _fit(data, fmt) for fmt, data in images.items()}
+
+
+def _fit(data: bytes, fmt: str) -> bytes:
+    """PNG with its dpi, PDF with its page size."""
     if fmt == "png":
         data = png_with_dpi(data, DPI)
     elif fmt == "pdf":
+        w, h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
         data = pdf_page_size(data, WIDTH_CM, WIDTH_CM * h / w)
     return data
+
+
+class Rendering:
+    """The images of numbered figures on their way. `add` sends a figure's images to the renderer
+    at once; `result` waits for them, in order. Between the two the caller builds whatever does
+    not need them (queries, tables, facts), while Chromium draws."""
+
+    def __init__(self, source: str, formats: tuple[str, ...] = ("png", "svg"), lang: str = DEFAULT,
+                 alone: bool = True, captioned: tuple[str, ...] = ()) -> None:  # fmt: skip
+        self.source, self.formats, self.lang, self.alone, self.captioned = source, formats, lang, alone, captioned
+        self._jobs: dict[int, tuple[Future, Future | None]] = {}
+
+    def add(self, item: ExportItem) -> None:
+        fig = print_figure(item.figure, item, self.source, alone=self.alone, lang=self.lang)
+        full = print_figure(item.figure, item, self.source, lang=self.lang) if self.captioned else None
+        self._jobs[item.number] = (submit_images(fig, self.formats),
+                                   submit_images(full, self.captioned) if full else None)  # fmt: skip
+
+    def result(self, progress: Callable[[int, int], None] | None = None) -> dict:
+        """{number: {format: bytes}}; `progress(n, total)` after each figure, on the caller's thread."""
+        out = {}
+        try:
+            for n, (number, (alone, captioned)) in enumerate(self._jobs.items(), start=1):
+                out[number] = _finish(alone)
+                if captioned:
+                    out[number] |= {f"captioned.{fmt}": data for fmt, data in _finish(captioned).items()}
+                if progress:
+                    progress(n, len(self._jobs))
+        except BaseException:
+            self.cancel()
+            raise
+        return out
+
+    def cancel(self) -> None:
+        for jobs in self._jobs.values():
+            for job in jobs:
+                if job:
+                    job.cancel()
 
 
 _MEDIABOX = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
@@ -376,7 +528,10 @@ def readable(df: pd.DataFrame, lang: str = DEFAULT) -> pd.DataFrame:
 
 def table_csv(df: pd.DataFrame) -> bytes:
     """UTF-8 CSV with a BOM (Excel opens it right); quotes fields holding CR/LF."""
-    frame = safe_frame(df)
+    return _csv_bytes(safe_frame(df))
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow(frame.columns)
@@ -387,12 +542,15 @@ def table_csv(df: pd.DataFrame) -> bytes:
 
 def table_xlsx(df: pd.DataFrame, sheet: str = "Data", note: str = "") -> bytes:
     """An .xlsx of the table; text is written as text (never as a formula)."""
+    return _xlsx_bytes(safe_frame(df), sheet, note)
+
+
+def _xlsx_bytes(frame: pd.DataFrame, sheet: str, note: str) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
     ws.title = sheet[:31]
-    frame = safe_frame(df)
     ws.append([str(c) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         ws.append([None if (isinstance(v, float) and v != v) else v for v in row])
@@ -420,17 +578,12 @@ def render(
     """Render every figure once: {number: {format: bytes}}, shared by the docx, pptx and zip.
 
     `formats` are of the figure alone (`alone=True`, for Word and slides) or captioned; each
-    format in `captioned` adds "captioned.<format>", the figure with caption and source (e-mail)."""
-    out = {}
-    for n, item in enumerate(items, start=1):
-        fig = print_figure(item.figure, item, source, alone=alone, lang=lang)
-        out[item.number] = {fmt: image(fig, fmt) for fmt in formats}
-        if captioned:
-            full = print_figure(item.figure, item, source, lang=lang)
-            out[item.number] |= {f"captioned.{fmt}": image(full, fmt) for fmt in captioned}
-        if progress:
-            progress(n, len(items))
-    return out
+    format in `captioned` adds "captioned.<format>", the figure with caption and source (e-mail).
+    All images are sent to the renderer first and drawn as one batch."""
+    batch = Rendering(source, tuple(formats), lang, alone, tuple(captioned))
+    for item in items:
+        batch.add(item)
+    return batch.result(progress)
 
 
 def figures_zip(items: list[ExportItem], images: dict, lang: str = DEFAULT, folder: str = "") -> bytes:
@@ -441,20 +594,32 @@ def figures_zip(items: list[ExportItem], images: dict, lang: str = DEFAULT, fold
     return buf.getvalue()
 
 
+def figure_tables(items: list[ExportItem], lang: str = DEFAULT, source: str = "") -> dict[int, dict[str, bytes]]:
+    """Each figure's data as files, {number: {"csv": bytes[, "xlsx": bytes]}}: the Excel table
+    (titled, with the source line under it) only with a source. Needs no image, so a pack makes
+    them while its images are drawn."""
+    out = {}
+    for item in items:
+        table = safe_frame(readable(item.data, lang))  # made safe once for both files
+        out[item.number] = {"csv": _csv_bytes(table)}
+        if source:
+            label = translate(lang, "report.label.figure")
+            out[item.number]["xlsx"] = _xlsx_bytes(table, f"{label} {item.number}", source)
+    return out
+
+
 def add_figures(zf: zipfile.ZipFile, items: list[ExportItem], images: dict, lang: str = DEFAULT,
-                folder: str = "", source: str = "") -> None:  # fmt: skip
+                folder: str = "", source: str = "", tables: dict | None = None) -> None:  # fmt: skip
     """Write each figure's images (stored: PNG is already compressed), CSV and, with a source
-    line, its Excel table into an open zip."""
+    line, its Excel table into an open zip (`tables`: figure_tables' output, made beforehand)."""
+    tables = tables if tables is not None else figure_tables(items, lang, source)
     for item in items:
         stem = f"{folder}figure_{item.number:02d}"
         for fmt, data in images[item.number].items():
             name = f"{stem}_captioned.{fmt.split('.')[1]}" if fmt.startswith("captioned.") else f"{stem}.{fmt}"
             zf.writestr(name, data, compress_type=zipfile.ZIP_STORED if fmt.endswith("png") else zipfile.ZIP_DEFLATED)
-        table = readable(item.data, lang)
-        zf.writestr(f"{stem}.csv", table_csv(table))
-        if source:
-            label = translate(lang, "report.label.figure")
-            zf.writestr(f"{stem}.xlsx", table_xlsx(table, f"{label} {item.number}", source))
+        for ext, data in tables[item.number].items():
+            zf.writestr(f"{stem}.{ext}", data)
 
 
 def council_docx(

@@ -31,7 +31,9 @@ module directly.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
 import io
 import json
 import zipfile
@@ -51,6 +53,35 @@ from isc.periods import default_period
 
 Progress = Callable[[float, str], None]
 MANIFEST = "manifest.json"
+# The small reads a build repeats (the version's date, its quarters, the reference lists), made
+# once per build_pack: every one opens the database, tens of milliseconds on a busy machine.
+_build_reads: contextvars.ContextVar[dict | None] = contextvars.ContextVar("isc_pack_reads", default=None)
+
+
+def _once(query: Callable, *args, **kwargs):  # noqa: ANN202 - whatever the query returns
+    """`query(*args, **kwargs)`, asked once per build (callers only read what it returns)."""
+    memo = _build_reads.get()
+    if memo is None:
+        return query(*args, **kwargs)
+    key = (query.__name__, args, tuple(sorted(kwargs.items())))
+    if key not in memo:
+        memo[key] = query(*args, **kwargs)
+    return memo[key]
+
+
+def _reads_once(build: Callable) -> Callable:
+    """`build` with _once's memo for its duration (the outermost call's)."""
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):  # noqa: ANN202
+        token = _build_reads.set({}) if _build_reads.get() is None else None
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if token is not None:
+                _build_reads.reset(token)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -266,7 +297,7 @@ def default_selection(n: int = 12, db: queries.Db = None) -> dict:
 
 def resolve_version(db: queries.Db, version: int | None) -> int:
     """The data version to build for: the latest when None; refuses a version that does not exist."""
-    latest = queries.data_version(db)
+    latest = _once(queries.data_version, db)
     v = latest if version is None else int(version)
     if not 0 <= v <= latest:
         raise ValueError(f"data version {v} does not exist (latest is {latest})")
@@ -297,7 +328,7 @@ def local_names(db: queries.Db, lang: str) -> dict[str, dict[str, str]]:
 
 def resolve_period(db: queries.Db, version: int, period: str | None) -> tuple[str, list[str]]:
     """(the quarter whose status is shown, the quarters covered) for a quarter or a year."""
-    available = queries.periods(db=db, version=version)
+    available = _once(queries.periods, db=db, version=version)
     period = period or default_period(available)
     if period is None:
         raise ValueError("no report has been loaded: there is nothing to export")
@@ -312,17 +343,17 @@ def resolve_period(db: queries.Db, version: int, period: str | None) -> tuple[st
 
 def context(db: queries.Db, version: int, sel: Selection, lang: str = DEFAULT) -> _Ctx:
     """Everything the chart builders share: version, period, selection split into units."""
-    all_themes = queries.themes(db)
+    all_themes = _once(queries.themes, db)
     track_of = dict(zip(all_themes["code"], all_themes["track"], strict=True))
     unknown = [t for t in sel.themes if t not in track_of]
     if unknown:
         raise ValueError(f"unknown theme(s): {', '.join(unknown)}")
-    track_order = queries.tracks(db)["code"].tolist()
+    track_order = _once(queries.tracks, db)["code"].tolist()
     shown = track_order
     if sel.themes or sel.tracks:
         wanted = set(sel.tracks) | {track_of[t] for t in sel.themes}
         shown = [t for t in track_order if t in wanted]
-    when = queries.as_of(db, version)
+    when = _once(queries.as_of, db, version)
     stamp = when.strftime("%Y-%m-%d") if when else "n/a"
     status_period, quarters = resolve_period(db, version, sel.period)
     names = local_names(db, lang)
@@ -333,7 +364,7 @@ def context(db: queries.Db, version: int, sel: Selection, lang: str = DEFAULT) -
         as_of=translate(lang, "common.as_of_short", when=stamp, version=version),
         units=_units(sel.themes, sel.tracks, track_of),
         tracks=shown,
-        sectors=queries.sectors(db)["code"].tolist(),
+        sectors=_once(queries.sectors, db)["code"].tolist(),
         theme_names={c: names.get("theme", {}).get(n, n)
                      for c, n in zip(all_themes["code"], all_themes["name"], strict=True)},  # fmt: skip
         lang=lang,
@@ -351,12 +382,14 @@ def build_items(
     tracks: Sequence[str] = (),
     charts: Sequence[str] = (),
     lang: str = DEFAULT,
+    on_item: Callable[[export.ExportItem], None] | None = None,
 ) -> tuple[list[export.ExportItem], list[dict], _Ctx, list[str]]:
     """The numbered figures (with their data) of a selection, without rendering any image.
 
-    Returns the items, one manifest record per item, the context and notes for the user."""
+    Returns the items, one manifest record per item, the context and notes for the user.
+    `on_item(item)` is called as each item is made (the pack starts drawing its images then)."""
     version = resolve_version(db, version)
-    period = period or default_period(queries.periods(db=db, version=version))
+    period = period or default_period(_once(queries.periods, db=db, version=version))
     if period is None:
         raise ValueError("no report has been loaded: there is nothing to export")
     unknown = [k for k in charts if k not in CATALOGUE]
@@ -376,6 +409,8 @@ def build_items(
             caption = " ".join(p for p in (spec.caption_in(lang), charts_summary(fig)) if p)
             number = len(items) + 1
             items.append(export.ExportItem(number, title, caption, fig, df))
+            if on_item:
+                on_item(items[-1])
             records.append(
                 {"number": number, "key": key, "theme": theme, "title": title,
                  "chart": spec.chart, "queries": list(spec.queries), "data": f"figure_{number:02d}.csv"}
@@ -415,7 +450,7 @@ def facts(ctx: _Ctx) -> report_draft.Facts:
         for u in ctx.units:
             keep |= (expected["track"] == u["track"]) if "track" in u else (expected["theme"] == u["theme"])
         expected = expected[keep]
-    now = queries.as_of(ctx.db, ctx.version) or dt.datetime.now()
+    now = _once(queries.as_of, ctx.db, ctx.version) or dt.datetime.now()
     table = comp.table(expected, coordination.first_uploads(ctx.db, ctx.version), ctx.quarters, now=now)
     counts = table["status"].value_counts()
     c = {s: int(counts.get(s, 0)) for s in comp.ORDER}
@@ -457,7 +492,7 @@ def _selection_text(ctx: _Ctx, themes: Sequence[str], tracks: Sequence[str]) -> 
         return translate(ctx.lang, "pack.selection.all")
     parts = []
     if tracks:
-        names = dict(zip(*[queries.tracks(ctx.db)[c] for c in ("code", "name")], strict=True))
+        names = dict(zip(*[_once(queries.tracks, ctx.db)[c] for c in ("code", "name")], strict=True))
         local = [ctx.names.get("track", {}).get(names.get(t, t), names.get(t, t)) for t in tracks]
         parts.append(translate(ctx.lang, "pack.selection.tracks", names=", ".join(local)))
     if themes:
@@ -477,20 +512,29 @@ class _Built:
     docx: bytes
     pptx: bytes
     selection_text: str
+    tables: dict[int, dict[str, bytes]]  # export.figure_tables: each figure's CSV and Excel table
 
 
 def _build_one(db, version, period, themes, tracks, charts, lang, captioned, say, start, span) -> _Built:
     tr = lambda key, **v: translate(lang, key, **v)  # noqa: E731
     say(start, tr("pack.progress.reading"))
-    items, records, ctx, notes = build_items(db, version, period, themes, tracks, charts, lang)
-    if not items:
-        raise ValueError(tr("pack.no_chart", notes=" ".join(notes)))
-    when = queries.as_of(db, ctx.version)
-    source = export.source_line(when, ctx.version, lang)
-    f = facts(ctx)
+    # Each figure's images (one PNG for the .docx, .pptx and zip, the zip's SVG) are sent to the
+    # renderer as soon as the figure is made; the queries, facts and tables go on meanwhile.
+    when = _once(queries.as_of, db, version)  # `version` is resolved (build_pack)
+    source = export.source_line(when, version, lang)
+    rendering = export.Rendering(source, lang=lang, captioned=("png",) if captioned else ())
+    try:
+        items, records, ctx, notes = build_items(db, version, period, themes, tracks, charts, lang,
+                                                 on_item=rendering.add)  # fmt: skip
+        if not items:
+            raise ValueError(tr("pack.no_chart", notes=" ".join(notes)))
+        f = facts(ctx)
+        tables = export.figure_tables(items, lang, source)
+    except BaseException:
+        rendering.cancel()
+        raise
     say(start + 0.05 * span, tr("pack.progress.rendering"))
-    images = export.render(
-        items, source, lang=lang, captioned=("png",) if captioned else (),
+    images = rendering.result(
         progress=lambda n, total: say(start + span * (0.05 + 0.85 * n / total), tr("pack.progress.rendered", n=n, total=total)),
     )  # fmt: skip
     selection_text = _selection_text(ctx, themes, tracks)
@@ -503,9 +547,10 @@ def _build_one(db, version, period, themes, tracks, charts, lang, captioned, say
     title = tr("pack.slides_title", period=ctx.period_text)
     subtitle = tr("pack.slides_subtitle", selection=selection_text, version=ctx.version, when=stamp)
     pptx = report_draft.slides(items, images, title, subtitle, source, lang)
-    return _Built(lang, items, records, notes, ctx, images, source, docx, pptx, selection_text)
+    return _Built(lang, items, records, notes, ctx, images, source, docx, pptx, selection_text, tables)
 
 
+@_reads_once
 def build_pack(
     db: queries.Db = None,
     version: int | None = None,
@@ -535,7 +580,7 @@ def build_pack(
              for i, code in enumerate(languages)]  # fmt: skip
     first = built[0]
     ctx = first.ctx
-    when = queries.as_of(db, ctx.version)
+    when = _once(queries.as_of, db, ctx.version)
     say(0.97, translate(first.lang, "pack.progress.zip"))
     stem = f"isc_council_pack_{ctx.period_text}_v{ctx.version}"
     manifest = {
@@ -556,7 +601,7 @@ def build_pack(
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for b in built:
             folder = f"{b.lang}/" if len(built) > 1 else ""
-            export.add_figures(zf, b.items, b.images, b.lang, folder, b.source)
+            export.add_figures(zf, b.items, b.images, b.lang, folder, b.source, b.tables)
             if folder:
                 zf.writestr(f"{folder}{stem}_{b.lang}.docx", b.docx, compress_type=zipfile.ZIP_STORED)
                 zf.writestr(f"{folder}{stem}_{b.lang}.pptx", b.pptx, compress_type=zipfile.ZIP_STORED)
