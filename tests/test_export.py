@@ -43,6 +43,27 @@ def rendered():
     return items, source, export.render(items, source, formats=("png", "svg"), captioned=("svg",))
 
 
+def test_images_asked_from_many_threads_at_once_each_get_their_own(rendered):
+    """Sessions share one renderer: concurrent requests (PNG, SVG, PDF mixed) are not swapped,
+    and a PNG is the same bytes whether asked alone, in a batch or from another thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    items, source, images = rendered
+    figs = [export.print_figure(item.figure, item, source, alone=True) for item in items]
+    asks = [(n, fmt) for _ in range(2) for n in range(3) for fmt in ("png", "svg", "pdf")]
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(lambda a: export.image(figs[a[0]], a[1]), asks))
+    for (n, fmt), data in zip(asks, got, strict=True):
+        if fmt == "png":
+            assert data == images[n + 1]["png"]
+        elif fmt == "svg":
+            assert f">Chart {n + 1}<".encode() not in data  # alone: no title
+            text = "".join(ET.fromstring(data).itertext())  # the tick labels tell the figures apart
+            assert text == "".join(ET.fromstring(images[n + 1]["svg"]).itertext())
+        else:
+            assert data.startswith(b"%PDF")
+
+
 def test_png_is_16_cm_at_300_dpi(rendered):
     items, _, images = rendered
     im = Image.open(io.BytesIO(images[1]["png"]))
