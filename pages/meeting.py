@@ -284,7 +284,7 @@ def actions_step(m: dict, prev: dict | None, editable: bool) -> None:
 
         def _save() -> None:
             if CAN_WRITE and not _ended(coordination.meeting(mid)):
-                coordination.set_attendance(mid, st.session_state[key])
+                coordination.set_attendance(mid, st.session_state[key], WHO.actor)
 
         st.text_area(
             t("meeting.attendance"),

@@ -382,6 +382,8 @@ def test_secretary_runs_a_meeting_and_is_recorded(demo_db):
     _start(at, "Secretary's meeting")
     m = coordination.meeting(_mid())
     assert m["created_by"] == "secretary@example.org"
+    at.text_area(key=f"attendance_{_mid()}").input("ITU-R\nITU-T").run()
+    assert coordination.meeting(_mid())["attendance_by"] == "secretary@example.org"
     at.button(key="meeting_next").click().run()
     at.text_input(key="action_text_SPACE").input("An action")
     at.button(key="FormSubmitter:action_form_SPACE-Add action").click().run()

@@ -33,6 +33,7 @@ _MEETING_COLS = [
     "ended_at",
     "ended_by",
     "attendance",
+    "attendance_by",
 ]
 _ACTION_COLS = [
     "id",
@@ -126,12 +127,13 @@ def end_meeting(meeting_id: int, ended_by: str = "local", ended_at: dt.datetime 
         )
 
 
-def set_attendance(meeting_id: int, attendance: str, db: Db = None) -> None:
-    """Who was present (names or bodies, one per line), as typed."""
+def set_attendance(meeting_id: int, attendance: str, updated_by: str = "local", db: Db = None) -> None:
+    """Who was present (names or bodies, one per line), as typed; `updated_by` is who typed it."""
     with connection.write(db) as con:
         schema.ensure_schema(con)
         con.execute(
-            "UPDATE meeting SET attendance = ? WHERE id = ?", [(attendance or "").strip(), int(meeting_id)]
+            "UPDATE meeting SET attendance = ?, attendance_by = ?, attendance_at = ? WHERE id = ?",
+            [(attendance or "").strip(), updated_by, _now(), int(meeting_id)],
         )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import duckdb
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _V1 = """
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -195,9 +195,16 @@ def _v7(con: duckdb.DuckDBPyConnection) -> None:
                     [key, kind, label])
 
 
+# Who recorded a meeting's attendance, and when (issue 16: every write on the Meeting page records
+# its actor). Attendance typed before this version has no one recorded.
+_V8 = """
+ALTER TABLE meeting ADD COLUMN attendance_by VARCHAR;
+ALTER TABLE meeting ADD COLUMN attendance_at TIMESTAMP;
+"""
+
 # A migration is SQL, or a function of the connection when rows need Python to be carried over.
 MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
-    1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _v7,
+    1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5, 6: _V6, 7: _v7, 8: _V8,
 }
 
 
