@@ -60,25 +60,28 @@ choose_language()
 st.set_page_config(page_title=t("app.title"), page_icon=":bar_chart:", layout="wide")
 
 
-def ensure_database() -> None:
+def ensure_database():
     """With no database (or an unfinished demo build), build the demo in the background: the
     default quarter and the one before it first (a spinner until they are in), then the pages show
-    while the rest loads, with a progress message that goes when the build is done."""
+    while the rest loads, with a progress message that goes when the build is done. Returns the
+    running build (None when there is none)."""
     path = connection.db_path()
     if path.exists() and not Path(f"{path}.demo-building").exists():
-        return
+        return None
     from etl.demo import background_build
 
     build = background_build(path)
     if build is None:
-        return
+        return None
     if not build.first_ready.is_set():
         with st.spinner(t("app.building_demo", path=path)):
             build.first_ready.wait()
     if build.error is not None:
         raise build.error
-    if not build.done.is_set():
-        demo_progress(build)
+    if build.done.is_set():
+        return None
+    demo_progress(build)
+    return build
 
 
 @st.fragment(run_every=1.0)
@@ -173,7 +176,7 @@ def sidebar_navigation(sections: dict) -> None:
 # st.navigation first: until it has run, Streamlit lists the files of pages/ in the sidebar, which
 # is what a first visitor would see during the demo build.
 nav = st.navigation(pages, position="hidden")
-ensure_database()
+demo_build = ensure_database()
 language_selector()
 ident.view_gate()  # [isc] require_sign_in_to_view: a signed-out visitor sees only the sign-in page
 sidebar_navigation(pages)
@@ -181,3 +184,5 @@ shared_filters()
 st.session_state["_chart_numbers"] = []  # charts are numbered in the order a run shows them
 st.html(READABLE_CSS)  # metric and widget labels wrap rather than end in "…" (style only: no room taken)
 nav.run()
+if demo_build is not None:
+    demo_build.resume.set()  # the first page is out: the rest of the demo loads now

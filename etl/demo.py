@@ -355,6 +355,7 @@ class Build:
     a server stopped mid-build builds again on its next start."""
 
     CHUNK = 40  # workbooks per transaction after the first quarters
+    RESUME_AFTER_S = 10.0
 
     def __init__(self, path: Path, last: Period):
         self.path, self.last = path, last
@@ -362,6 +363,9 @@ class Build:
         self.loaded = 0
         self.error: BaseException | None = None
         self.first_ready = threading.Event()  # the default quarter and the one before are in
+        # Set by the dashboard once its first page is out: until then (or RESUME_AFTER_S) the build
+        # waits after the first quarters, so that it does not slow down the first page.
+        self.resume = threading.Event()
         self.done = threading.Event()
         self._started = threading.Event()  # the shared connection is registered
         self.thread = threading.Thread(target=self._run, name="isc-demo-build", daemon=True)
@@ -394,8 +398,9 @@ class Build:
                             for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
                                 _load(con, ref, self.path, item, name, next(workbooks), None)
                         self.loaded = hi
-                        if hi >= n_first:
+                        if hi >= n_first and not self.first_ready.is_set():
                             self.first_ready.set()
+                            self.resume.wait(self.RESUME_AFTER_S)
                 finally:
                     con.close()
             self.marker.unlink(missing_ok=True)

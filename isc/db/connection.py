@@ -55,6 +55,65 @@ def _give_back(cur: duckdb.DuckDBPyConnection) -> None:
             _shared_cv.notify_all()
 
 
+# One read-only connection, reused by the reads that follow each other within POOL_IDLE_S (a page's
+# queries on a cold cache: opening the file costs more than most of them) and never kept longer than
+# POOL_MAX_S, so that another process that wants to write (it retries) gets the file soon. Used and
+# dropped under _process_lock; any other connection of this process to the file drops it first.
+POOL_IDLE_S = 0.25
+POOL_MAX_S = 1.0
+_pool: dict | None = None
+_janitor = {"on": False}  # the thread that closes an idle pooled connection is running
+
+
+def _file_id(p: Path) -> tuple | None:
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _drop_pool() -> None:
+    """Close the pooled read connection (call with _process_lock held)."""
+    global _pool
+    if _pool is not None:
+        pool, _pool = _pool, None
+        pool["con"].close()
+
+
+def _pooled(p: Path) -> duckdb.DuckDBPyConnection:
+    """The pooled read-only connection to `p`, opened if needed (call with _process_lock held)."""
+    global _pool
+    now = time.monotonic()
+    ident = _file_id(p)
+    if _pool is not None and (_pool["key"] != _key(p) or _pool["file"] != ident or now - _pool["opened"] > POOL_MAX_S):
+        _drop_pool()
+    if _pool is None:
+        con = _open(p, read_only=True)
+        _pool = {"key": _key(p), "con": con, "opened": now, "file": ident}
+        if not _janitor["on"]:
+            _janitor["on"] = True
+            threading.Thread(target=_pool_janitor, name="isc-read-pool", daemon=True).start()
+    _pool["used"] = time.monotonic()
+    return _pool["con"]
+
+
+def _pool_janitor() -> None:
+    while True:
+        time.sleep(POOL_IDLE_S / 2)
+        if not _process_lock.acquire(timeout=POOL_IDLE_S):
+            continue
+        try:
+            now = time.monotonic()
+            if _pool is not None and (now - _pool["used"] > POOL_IDLE_S or now - _pool["opened"] > POOL_MAX_S):
+                _drop_pool()
+            if _pool is None:
+                _janitor["on"] = False
+                return
+        finally:
+            _process_lock.release()
+
+
 class DatabaseBusy(RuntimeError):
     """Another process held the database for longer than $ISC_LOCK_TIMEOUT seconds (default 20)."""
 
@@ -86,18 +145,22 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 @contextmanager
 def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one query or a few; closed on exit."""
+    """A read-only connection for one query or a few (the pooled one: see POOL_IDLE_S)."""
     p = db_path(path)
     cur = _borrow(p)
     if cur is None:
         with _process_lock:
             cur = _borrow(p)  # registered while this thread waited for the lock
             if cur is None:
-                con = _open(p, read_only=True)
+                con = _pooled(p)
                 try:
                     yield con
+                except BaseException:
+                    _drop_pool()
+                    raise
                 finally:
-                    con.close()
+                    if _pool is not None:
+                        _pool["used"] = time.monotonic()
                 return
     try:
         yield cur
@@ -126,6 +189,8 @@ def write(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConn
     cur = _borrow(p)
     with contextlib.nullcontext() if cur is not None else _process_lock:
         cur = cur or _borrow(p)
+        if cur is None:
+            _drop_pool()
         con = cur or _open(p, read_only=False)
         try:
             with transaction(con):
@@ -143,6 +208,7 @@ def exclusive(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPy
     connection of this process is open on a file: a backup copies the file meanwhile."""
     p = db_path(path)
     with _process_lock:
+        _drop_pool()
         con = _open(p, read_only=False)
         try:
             yield con
@@ -155,6 +221,7 @@ def held(path: str | os.PathLike | None = None) -> Iterator[Path]:
     """The database file (its path), while this process opens no connection to it: a restore
     replaces the file meanwhile."""
     with _process_lock:
+        _drop_pool()
         yield db_path(path)
 
 
@@ -169,6 +236,7 @@ def shared_writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.Duck
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     with _process_lock:
+        _drop_pool()
         con = _open(p, read_only=False)
         _shared[_key(p)] = con
     try:
