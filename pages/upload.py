@@ -13,7 +13,6 @@ The uploader takes any file: what is not an .xlsx report gets the validator's pl
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import inspect
 
 import duckdb
@@ -161,26 +160,25 @@ def template_section(ref: Reference, who: auth.Identity) -> None:
 
 def _process(files, ref: Reference, who: auth.Identity) -> list[tuple[str, Prepared]]:
     """Prepare the uploaded files not prepared yet (with a progress bar), each kept by its sha256
-    until it is loaded; the same file twice is prepared once."""
+    until it is loaded (prepare hashes it: the page never does); the same file twice is shown once."""
     cache: dict[str, Prepared] = st.session_state.setdefault("upload_checked", {})
-    out, todo = [], []
+    shas: dict[str, str] = st.session_state.setdefault("upload_file_sha", {})  # uploader's file_id -> sha256
+    todo = []
     for f in files:
-        data = f.getvalue()
-        sha = hashlib.sha256(data).hexdigest()  # the session key; prepare() hashes for itself
-        if sha in out:
-            continue
-        out.append(sha)
-        known = cache.get(sha)
+        known = cache.get(shas.get(f.file_id, ""))
         if known is None or known.checked_for != who.user:
-            todo.append((sha, f.name, data))
+            todo.append(f)
     if todo:
         with st.status(t("upload.checking_n", n=len(todo)), expanded=True) as box:
             bar = st.progress(0.0)
-            for n, (sha, name, data) in enumerate(todo, start=1):
-                st.write(t("upload.checking", name=md(name)))
-                cache[sha] = service.prepare(data, name, ref, who=who)
+            for n, f in enumerate(todo, start=1):
+                st.write(t("upload.checking", name=md(f.name)))
+                prepared = service.prepare(f.getvalue(), f.name, ref, who=who)
+                cache[prepared.sha256] = prepared
+                shas[f.file_id] = prepared.sha256
                 bar.progress(n / len(todo), text=t("upload.n_checked", n=n, m=len(todo)))
             box.update(label=t("upload.checked_n", n=len(todo)), state="complete", expanded=False)
+    out = list(dict.fromkeys(shas[f.file_id] for f in files))
     return [(k, cache[k]) for k in out]
 
 

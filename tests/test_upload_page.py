@@ -265,6 +265,35 @@ def test_several_files_at_once_each_judged_on_its_own(demo_db):
     assert "This is not an Excel workbook (.xlsx)" in problems(sections(at)["not_excel.xlsx"])
 
 
+def test_load_stores_what_the_check_prepared_without_reading_the_file_again(demo_db, monkeypatch):
+    """The page keeps each file's etl.service.Prepared by its sha256; Load stores it as it is: the
+    file is not read, validated or hashed again (any of them would fail here)."""
+    import hashlib
+
+    from etl import load, service
+
+    good = edited_report(actual=2.0)
+    at = upload(app(), ("good.xlsx", good))
+    sha = hashlib.sha256(good).hexdigest()
+    prepared = at.session_state["upload_checked"][sha]
+    assert isinstance(prepared, service.Prepared) and prepared.sha256 == sha and prepared.preview is not None
+
+    def again(*args, **kwargs):
+        raise AssertionError("the file was read, validated or hashed again")
+
+    monkeypatch.setattr(load, "check", again)
+    monkeypatch.setattr(load, "read_workbook", again)
+    monkeypatch.setattr(load, "validate", again)
+    monkeypatch.setattr(load.hashlib, "sha256", lambda data=b"", *a: again() if data == good else hashlib.new(
+        "sha256", data, *a))
+    [button] = [b for b in at.button if b.label == "Load good.xlsx"]
+    button.click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.startswith("Loaded:") for s in texts(at.success))
+    assert uploads.live_report(THEME, PERIOD, SECTOR).sha256 == sha
+
+
 def test_the_same_file_again_has_nothing_to_load(demo_db):
     live = uploads.live_report(THEME, PERIOD, SECTOR)
     from etl.load import uploads_dir
