@@ -166,3 +166,18 @@ def test_the_walk_covers_the_pages_that_draw_charts(demo_db):
     for page, least in (("pages/completeness.py", 3), ("pages/meeting.py", 1)):
         at = run_page(page)
         assert len(at.get("plotly_chart")) >= least, page
+
+
+def test_pages_keep_no_cache_of_their_own():
+    """Pages read through pages.common (q, read: keyed by the database file's fingerprint); the one
+    other cache is the Upload page's template workbook, a file it builds, not a read."""
+    builds = {("upload.py", "_template")}
+    for path in sorted((ROOT / "pages").glob("*.py")):
+        if path.name == "common.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                for deco in node.decorator_list:
+                    text = ast.unparse(deco)
+                    if "cache_data" in text or "cache_resource" in text:
+                        assert (path.name, node.name) in builds, f"{path.name}: {node.name} keeps its own cache"
