@@ -17,8 +17,10 @@ Parts (--only takes a comma-separated subset; default all):
                images rendered one at a time as PNG with the persistent renderer (as 12 download
                clicks would), alternated run by run; also vs 12 x one small bar chart
                (bench/bench_export.py's functions).
-  sessions     N concurrent Chromium sessions (contexts of one browser) switching pages for a
-               bounded time: errors, p95 switch time vs one session alone, server RSS.
+  sessions     N concurrent sessions through Streamlit's websocket protocol (bench/bench_sessions.py:
+               BackMsg rerun_script / ForwardMsg script_finished, no browser), each switching
+               Monitor pages and sidebar filters with a pause between actions for a bounded time:
+               errors, rerun p95 vs one session alone, server RSS and CPU.
   etl          the 50,000-row report through the ETL vs pandas.read_excel(openpyxl) + insert
                (bench/bench_etl.py's functions).
 
@@ -34,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
-import contextlib
 import datetime as dt
 import json
 import os
@@ -518,131 +519,43 @@ async def switches(browser, args, work: Path, demo: Path, res: Results) -> None:
     res.data["switches_floor"] = floor
 
 
-async def sessions(browser, args, work: Path, demo: Path, res: Results) -> None:
-    copy = copy_db(demo, work / "sessions")
-    srv = await start_server(
-        "dashboard.py", ROOT, work / "dashboard_sessions.log", base_env(ISC_DB=str(copy))
-    )
-    try:
-        rss_idle = group_rss_mb(srv.proc.pid)
-        await warm_up(browser, srv.url, args)  # the caches are filled once per server, not per session
-        single = await session_run(browser, srv, 1, args.single_seconds, args)
-        rss_single = group_rss_mb(srv.proc.pid)
-        many = await session_run(browser, srv, args.sessions, args.session_seconds, args)
-        rss_end = group_rss_mb(srv.proc.pid)
-        log_errors = sum(1 for line in srv.log_text().splitlines() if "Traceback" in line)
-    finally:
-        release(srv.proc)
-    print(
-        f"  one session: {single['n']} switches, p95 {single['p95']:.3f} s; {args.sessions} sessions: "
-        f"{many['n']} switches, p95 {many['p95']:.3f} s, {many['errors']} errors, {many['opened']} opened",
-        flush=True,
-    )
-    for label, run in (("one session", single), (f"{args.sessions} sessions", many)):
-        print(f"  {label}: the server used {run['server_cpu']:.1f} CPU s in {run['wall']:.1f} s "
-              f"({run['server_cpu'] / run['wall']:.2f} of {os.cpu_count()} cores; the rest went to Chromium "
-              "and everything else)", flush=True)  # fmt: skip
-    for e in many["error_samples"]:
-        print(f"    error: {e}", flush=True)
-    errors = many["errors"] + single["errors"] + log_errors
+def sessions(args, work: Path, demo: Path, res: Results) -> None:
+    """bench/bench_sessions.py: N sessions through Streamlit's websocket protocol (no browser)."""
+    from bench import bench_sessions
+
+    opts = argparse.Namespace(sessions=args.sessions, seconds=args.session_seconds, single_seconds=args.single_seconds,
+                              think=args.think, rerun_timeout=args.switch_timeout, profile=False)  # fmt: skip
+    r = asyncio.run(bench_sessions.measure(demo, work, opts))
+    for line in bench_sessions.report(r, os.cpu_count()):
+        print(f"  {line}", flush=True)
+    single, many = r["single"], r["many"]
+    errors = single["errors"] + many["errors"]
     res.add(
-        f"{args.sessions} sessions at once for {args.session_seconds:.0f} s: p95 switch "
-        f"({many['n']} switches, {errors} errors, {log_errors} tracebacks in the server log)",
-        s(many["p95"]) if many["n"] else "no switch",
-        f"one session alone {s(single['p95'])}",
+        f"{args.sessions} sessions at once for {args.session_seconds:.0f} s (websocket protocol, a pause of "
+        f"{args.think} s between actions): p95 rerun ({many['n']} reruns, {errors} errors, "
+        f"{r['log_tracebacks']} tracebacks in the server log)",
+        s(many["p95"]) if many["n"] else "no rerun",
+        f"one session alone {s(single['p95'])} ({single['n']} reruns)",
         many["p95"] / single["p95"] if many["n"] and single["n"] else None,
         "<= 3x",
     )
     res.add(
-        f"server CPU during the {args.sessions} sessions (of {os.cpu_count()} cores; Chromium shares the machine)",
-        f"{many['server_cpu'] / many['wall']:.2f} cores",
-        f"one session {single['server_cpu'] / single['wall']:.2f} cores",
+        f"{args.sessions} sessions: median rerun",
+        s(many["median"]),
+        f"one session alone {s(single['median'])}",
+        many["median"] / single["median"] if many["n"] and single["n"] else None,
     )
     res.add(
         f"server memory (RSS of its process group) with {args.sessions} sessions",
-        f"peak {many['rss_peak']:.0f} MB, end {rss_end:.0f} MB",
-        f"idle {rss_idle:.0f} MB, after one session {rss_single:.0f} MB",
+        f"peak {many['rss_peak']:.0f} MB, end {r['rss_end']:.0f} MB",
+        f"idle {r['rss_idle']:.0f} MB, after one session {r['rss_single']:.0f} MB",
     )
-    res.data["sessions"] = {"single": single, "many": many, "rss_idle": rss_idle, "rss_single": rss_single,
-                            "rss_end": rss_end, "log_tracebacks": log_errors}  # fmt: skip
-
-
-async def warm_up(browser, url: str, args) -> None:
-    """One visit of every Monitor page, so that measured switches find the server's caches warm."""
-    ctx, tab = await new_tab(browser)
-    try:
-        await open_app(tab, url, "", args.settle_ms, args.switch_timeout)
-        for text, path in [*DASH_PAGES[1:], DASH_PAGES[0]]:
-            await switch(tab, text, path, args.settle_ms, args.switch_timeout)
-    finally:
-        await ctx.close()
-
-
-async def session_run(browser, srv: Server, count: int, seconds: float, args) -> dict:
-    """`count` sessions (a browser context each) opening the Overview, then switching round the
-    Monitor pages until `seconds` have passed (each switch also bounded by --switch-timeout)."""
-    times: list[float] = []
-    errors: list[str] = []
-    opened = 0
-    rss_peak = 0.0
-    start_gate = asyncio.Event()
-
-    async def one(k: int) -> None:
-        nonlocal opened
-        ctx = None
-        try:
-            ctx, tab = await new_tab(browser)
-            await open_app(tab, srv.url, "", args.settle_ms, args.switch_timeout * 2)
-            opened += 1
-            await start_gate.wait()
-            deadline = time.monotonic() + seconds
-            i = 1 + k  # the sessions start on different pages
-            for _ in range(10_000):
-                if time.monotonic() >= deadline:
-                    break
-                text, path = DASH_PAGES[i % len(DASH_PAGES)]
-                try:
-                    times.append(await switch(tab, text, path, args.settle_ms, args.switch_timeout))
-                except SwitchError as exc:
-                    errors.append(f"session {k}: {exc}")
-                    await open_app(tab, srv.url, "", args.settle_ms, args.switch_timeout * 2)
-                i += 1
-        except Exception as exc:  # a session that cannot go on counts as an error
-            errors.append(f"session {k}: {type(exc).__name__}: {str(exc)[:200]}")
-        finally:
-            if ctx is not None:
-                with contextlib.suppress(Exception):
-                    await ctx.close()
-
-    async def sample() -> None:
-        nonlocal rss_peak
-        while True:
-            rss_peak = max(rss_peak, await asyncio.to_thread(group_rss_mb, srv.proc.pid))
-            await asyncio.sleep(0.5)
-
-    cpu0, wall0 = group_cpu_s(srv.proc.pid), time.monotonic()
-    sampler = asyncio.create_task(sample())
-    tasks = [asyncio.create_task(one(k)) for k in range(count)]
-    try:
-        # Everyone opens the app first (bounded), then all switch for the same `seconds`.
-        await asyncio.wait_for(_until(lambda: opened + len(errors) >= count), timeout=args.switch_timeout * 4)
-    except TimeoutError:
-        errors.append(f"only {opened} of {count} sessions opened the app in time")
-    start_gate.set()
-    try:
-        await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + args.switch_timeout * 3)
-    except TimeoutError:
-        errors.append("sessions did not finish in time (cancelled)")
-    finally:
-        for t in tasks:
-            t.cancel()
-        sampler.cancel()
-        await asyncio.gather(*tasks, sampler, return_exceptions=True)
-    # How busy the server was: well under the machine's cores means the time went to the browsers.
-    server_cpu, wall = group_cpu_s(srv.proc.pid) - cpu0, time.monotonic() - wall0
-    return {"n": len(times), "median": statistics.median(times) if times else 0.0,
-            "p95": pct(times, 0.95) if times else 0.0, "errors": len(errors), "error_samples": errors[:5],
-            "opened": opened, "rss_peak": rss_peak, "server_cpu": server_cpu, "wall": wall}  # fmt: skip
+    res.add(
+        f"server CPU during the {args.sessions} sessions (of {os.cpu_count()} cores; the client shares the machine)",
+        f"{many['server_cpu'] / many['wall']:.2f} cores",
+        f"one session {single['server_cpu'] / single['wall']:.2f} cores",
+    )
+    res.data["sessions"] = r
 
 
 async def _until(cond) -> None:
@@ -792,13 +705,10 @@ async def browser_parts(parts: list[str], args, work: Path, res: Results, demo_h
                 built = await first_start(browser, args, work, res)
                 if built and not demo_holder.get("db"):
                     demo_holder["db"] = copy_db(built, work / "demo")
-            demo = ensure_demo(args, work, demo_holder) if {"switches", "sessions"} & set(parts) else None
+            demo = ensure_demo(args, work, demo_holder) if "switches" in parts else None
             if "switches" in parts:
                 print("\n[switches]", flush=True)
                 await switches(browser, args, work, demo, res)
-            if "sessions" in parts:
-                print(f"\n[sessions] {args.sessions} sessions for {args.session_seconds:.0f} s", flush=True)
-                await sessions(browser, args, work, demo, res)
         finally:
             await browser.close()
 
@@ -861,6 +771,9 @@ def other_parts(parts: list[str], args, work: Path, res: Results, demo_holder: d
             p["pack"] / images,
         )
         res.data["pack"] = p
+    if "sessions" in parts:
+        print(f"\n[sessions] {args.sessions} sessions for {args.session_seconds:.0f} s", flush=True)
+        sessions(args, work, ensure_demo(args, work, demo_holder), res)
     if "etl" in parts:
         print("\n[etl]", flush=True)
         e = run_worker("etl", args, work, str(args.rows), str(args.repeat_etl))
@@ -890,6 +803,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--single-seconds", type=float, help="how long one session alone switches (default 20; --quick 8)"
     )
+    ap.add_argument("--think", default="1.0-3.0",
+                    help="sessions: seconds between two actions of a session, uniform lo-hi (default 1.0-3.0)")
     ap.add_argument("--switches", type=int, help="switches per app (default 40; --quick 10)")
     ap.add_argument(
         "--switch-budget", type=float, default=240, help="seconds at most for the switches of one app"
@@ -949,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_holder: dict = {}
     status = 0
     try:
-        if {"first_start", "switches", "sessions"} & set(parts):
+        if {"first_start", "switches"} & set(parts):
             asyncio.run(browser_parts(parts, args, work, res, demo_holder))
         other_parts(parts, args, work, res, demo_holder)
     except (KeyboardInterrupt, asyncio.CancelledError):
