@@ -78,9 +78,18 @@ def data_table(df, **kwargs):
     return st.dataframe(sheet_safe_frame(df), **kwargs)
 
 
+_SHIPPED: set[str] = set()  # languages whose catalogue was found (i18n.supported stats the file)
+
+
 def lang() -> str:
     """The interface language chosen in the sidebar (dashboard.py), kept in session_state."""
-    return i18n.supported(st.session_state.get("lang"))
+    wanted = st.session_state.get("lang")
+    if wanted in _SHIPPED:
+        return wanted  # asked hundreds of times a rerun (every t()): no file check each time
+    code = i18n.supported(wanted)
+    if code == wanted:
+        _SHIPPED.add(code)
+    return code
 
 
 def t(key: str, **values) -> str:
@@ -443,6 +452,30 @@ def _figure_cached(chart: str, key: tuple, _df, args: tuple, kwargs: tuple):
     from isc import charts
 
     return getattr(charts, chart)(_df, *args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _derived_cached(func: str, key: tuple, _df, args: tuple):
+    import importlib
+
+    module, _, name = func.rpartition(".")
+    return getattr(importlib.import_module(module), name)(_df, *args)
+
+
+def derived(func: str, df, *args):
+    """`func(df, *args)` for a pure function of a query result ("isc.indicators.period_table"),
+    computed once per distinct data rather than on every rerun (a pivot costs more than the page's
+    queries, which are cached). Each call gets its own copy: callers may change it."""
+    import importlib
+
+    import pandas as pd
+
+    try:
+        key = (int(pd.util.hash_pandas_object(df, index=True).sum()), len(df), tuple(df.columns))
+    except TypeError:  # unhashable cells (lists): computed each time
+        module, _, name = func.rpartition(".")
+        return getattr(importlib.import_module(module), name)(df, *args)
+    return _derived_cached(func, key, df, args)
 
 
 def figure(chart: str, df, *args, **kwargs):

@@ -3,12 +3,12 @@ status history, indicators against target and baseline, activities, results and 
 
 import streamlit as st
 
-from isc import indicators
 from isc.filters import Filters
 from pages.common import (
     as_of_text,
     column_labels,
     data_table,
+    derived,
     explain_status,
     figure,
     filters,
@@ -148,7 +148,7 @@ show_chart(
     ["period", "sector", "name", "unit", "baseline", "target", "target_date", "actual", "status", "combine"],
 )
 if period and not ind.empty:
-    table = indicators.period_table(ind, period)
+    table = derived("isc.indicators.period_table", ind, period)
     if not table.empty:
         st.markdown(t("themes.indicators_table", period=period))
         table["combine"] = table["combine"].map(lambda c: t(f"themes.combine.{c}"))
