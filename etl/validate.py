@@ -59,7 +59,7 @@ ISSUE_KEYS = frozenset((
     "key_theme_mismatch", "key_sector_mismatch", "no_assignment", "no_assignment_none", "report_empty",
     # a file whose check runs out of memory or time in its child process (etl.sandbox, issue 18)
     "file_memory", "file_time",
-    # a file the CLI cannot open at all (etl.load.load_files)
+    # a file the CLI cannot open at all (etl.service.load_files)
     "file_cannot_read",
 ))  # fmt: skip
 
