@@ -19,6 +19,10 @@ N at once and their ratio (target: p95 <= 3x one session's), the server's memory
 process group: idle, peak, end) and CPU. One session visits every page first (not counted) so
 that the measured reruns find the server's caches as a user would after the first visit.
 
+--no-post-script-gc serves with Streamlit's runner.postScriptGC off: by default every script run
+ends with a full gc.collect(2) holding the GIL, about 0.1 s of CPU a rerun here, during which no
+other session runs (the largest single item of a rerun under load; see the report of issue 17).
+
 --profile runs the server under cProfile (python -m cProfile -o ...) and prints where its time
 went during the N-session run (the ratio's cause, when it misses).
 
@@ -272,6 +276,8 @@ async def measure(db: Path, work: Path, args, log_name: str = "dashboard_session
     """The whole measurement on one server: warm-up, one session alone, then N at once."""
     copy = ba.copy_db(db, work / "sessions_db")
     env = ba.base_env(ISC_DB=str(copy))
+    if getattr(args, "no_post_script_gc", False):  # Streamlit reads STREAMLIT_<SECTION>_<OPTION>
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "false"
     script = "dashboard.py"
     if args.profile:  # the server under cProfile: its own module runs streamlit's CLI
         prof = work / "server.prof"
@@ -304,7 +310,8 @@ async def measure(db: Path, work: Path, args, log_name: str = "dashboard_session
 
 def serve_profiled(out: str, argv: list[str]) -> None:
     """`streamlit <argv>` with every thread under cProfile (a script run is a thread of its own,
-    which `python -m cProfile` would not see); the merged profile is written to `out` on exit."""
+    which `python -m cProfile` would not see), timed in CPU seconds of its thread (wall time would
+    mostly count waiting: for the GIL, locks, sockets); the merged profile is written to `out`."""
     import cProfile
     import threading
 
@@ -312,7 +319,7 @@ def serve_profiled(out: str, argv: list[str]) -> None:
 
     def start_thread(frame, event, arg) -> None:  # noqa: ANN001 - a sys.setprofile hook
         sys.setprofile(None)
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)
         profiles.append(prof)
         prof.enable()
 
@@ -328,7 +335,7 @@ def serve_profiled(out: str, argv: list[str]) -> None:
             stats.dump_stats(out)
 
     threading.setprofile(start_thread)
-    main_prof = cProfile.Profile()
+    main_prof = cProfile.Profile(time.thread_time)
     profiles.append(main_prof)
     atexit.register(dump)
     from streamlit.web import cli
@@ -342,8 +349,9 @@ def serve_profiled(out: str, argv: list[str]) -> None:
 
 
 async def start(script: str, log: Path, env: dict, args):
+    root = Path(getattr(args, "root", None) or ROOT)
     if not args.profile:
-        return await ba.start_server(script, ROOT, log, env)
+        return await ba.start_server(script, root, log, env)
     # As ba.start_server, with the server's threads under cProfile (serve_profiled).
     port = ba.free_port()
     prof = env["ISC_BENCH_PROFILE"]
@@ -351,7 +359,7 @@ async def start(script: str, log: Path, env: dict, args):
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]  # fmt: skip
     t0 = time.monotonic()
-    proc = ba.spawn(cmd, cwd=ROOT, env=env, log=log)
+    proc = ba.spawn(cmd, cwd=root, env=env, log=log)
     srv = ba.Server(proc, f"http://127.0.0.1:{port}", log, t0)
     while not await asyncio.to_thread(ba.healthy, srv.url):
         if proc.poll() is not None or time.monotonic() > t0 + 120:
@@ -403,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--think", default="1.0-3.0", help="seconds between two actions of a session (uniform lo-hi)")
     ap.add_argument("--rerun-timeout", type=float, default=60.0)
     ap.add_argument("--profile", action="store_true", help="run the server under cProfile and print where it went")
+    ap.add_argument("--no-post-script-gc", action="store_true",
+                    help="serve with runner.postScriptGC = false (Streamlit's full gc.collect after every run)")
+    ap.add_argument("--root", help="serve dashboard.py of this checkout instead (e.g. to compare a change)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)
