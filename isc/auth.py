@@ -39,7 +39,8 @@ REVIEW_OVERLAP = "review_overlap"  # record an overlap verdict
 RESTORE_MANIFEST = "restore_manifest"  # rebuild an export from an uploaded manifest
 DOWNLOAD_ORIGINAL = "download_original"  # theme=, sector=: an uploaded workbook's original bytes
 SEE_EMAILS = "see_emails"  # e-mail addresses of focal points and uploaders
-ACTIONS = (UPLOAD, UNDO, MEETING, REMIND, REVIEW_OVERLAP, RESTORE_MANIFEST, DOWNLOAD_ORIGINAL, SEE_EMAILS)
+TEMPLATE = "template"  # theme=, sector=: a blank or prefilled template for that report
+ACTIONS = (UPLOAD, UNDO, MEETING, REMIND, REVIEW_OVERLAP, RESTORE_MANIFEST, DOWNLOAD_ORIGINAL, SEE_EMAILS, TEMPLATE)
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -75,6 +76,10 @@ class Identity:
             return True  # the local demo: full rights, recorded as "local"
         if not self.signed_in:
             return False
+        if action == TEMPLATE:  # any listed account (a secretary preparing one for a focal point too)
+            return self.is_admin or (
+                ("*" in self.themes or theme in self.themes) and ("*" in self.sectors or sector in self.sectors)
+            )
         if action == UPLOAD:
             return self.may_upload(theme or "", sector or "")
         if action == UNDO:

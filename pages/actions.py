@@ -17,7 +17,7 @@ from isc import meeting as meeting_rules
 from isc.db import coordination
 from isc.periods import today
 from pages import identity
-from pages.common import data_table, t
+from pages.common import data_table, day_text, moment_text, read, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHO = identity.current()
@@ -33,17 +33,10 @@ def state_label(state: str) -> str:
     }.get(state, state)
 
 
-def _date(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
-
-
-def _when(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
-
 
 st.title(t("actions.title"))
 st.caption(t("actions.caption"))
-register = coordination.action_register()
+register = read("coordination.action_register")
 if register.empty:
     st.info(t("actions.none"))
     st.stop()
@@ -76,14 +69,14 @@ table = pd.DataFrame(
         t("actions.col_state"): shown["state"].map(state_label),
         t("actions.col_action"): shown["text"],
         t("actions.col_owner"): shown["owner"].fillna(""),
-        t("actions.col_due"): [_date(v) for v in shown["due_date"]],
+        t("actions.col_due"): [day_text(v) for v in shown["due_date"]],
         t("actions.col_theme"): shown["theme"].fillna(""),
         t("actions.col_meeting"): [
-            f"{title} ({_date(at)})" for title, at in zip(shown["meeting_title"], shown["meeting_at"], strict=True)
+            f"{title} ({day_text(at)})" for title, at in zip(shown["meeting_title"], shown["meeting_at"], strict=True)
         ],
         t("actions.col_body"): shown["body"],
         t("actions.col_changed"): [
-            f"{_when(at)} · {by}" if by else _when(at) for at, by in zip(shown["updated_at"], shown["updated_by"], strict=True)
+            f"{moment_text(at)} · {by}" if by else moment_text(at) for at, by in zip(shown["updated_at"], shown["updated_by"], strict=True)
         ],
     }
 )
@@ -121,7 +114,7 @@ else:
     st.info(t("actions.read_only"), icon=":material/visibility:")
 
 st.subheader(t("actions.history"))
-history = coordination.action_history()
+history = read("coordination.action_history")
 if history.empty:
     st.markdown(t("actions.no_history"))
 else:
@@ -131,7 +124,7 @@ else:
         data_table(
             pd.DataFrame(
                 {
-                    t("actions.col_when"): [_when(v) for v in history["changed_at"]],
+                    t("actions.col_when"): [moment_text(v) for v in history["changed_at"]],
                     t("actions.col_by"): history["changed_by"].fillna("?"),
                     t("actions.col_id"): history["action_id"].astype(int),
                     t("actions.col_action"): history["action_id"].map(lambda i: texts.get(int(i), "")),

@@ -510,3 +510,17 @@ def explain_statuses(
             key="why_many",
             column_config=why_columns(),
         )
+
+
+def day_text(value) -> str:
+    """A date or timestamp as 2026-11-30 ("" when missing): registers and meeting records."""
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+
+
+def moment_text(value) -> str:
+    """A timestamp as 2026-11-30 14:05 ("" when missing): who did what, and when."""
+    import pandas as pd
+
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"

@@ -30,7 +30,20 @@ from isc.db import connection, coordination
 from isc.filters import Filters
 from isc.periods import today
 from pages import identity
-from pages.common import as_of_text, data_table, figure, lang, md, q, read, reasons_view, show_chart, t
+from pages.common import (
+    as_of_text,
+    data_table,
+    day_text,
+    figure,
+    lang,
+    md,
+    moment_text,
+    q,
+    read,
+    reasons_view,
+    show_chart,
+    t,
+)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -115,13 +128,6 @@ def _open(mid: int | None) -> None:
         st.query_params["meeting"] = str(mid)
 
 
-def _date(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
-
-
-def _when(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
-
 
 def start_screen() -> None:
     st.title(t("meeting.title"))
@@ -153,10 +159,10 @@ def start_screen() -> None:
                 t("meeting.col_title"): past["title"],
                 t("meeting.body"): past["body"],
                 t("meeting.period"): past["period"],
-                t("meeting.col_date"): [_when(v) for v in past["starts_at"]],
+                t("meeting.col_date"): [moment_text(v) for v in past["starts_at"]],
                 t("meeting.col_version"): past["frozen_version"].astype(int),
                 t("meeting.col_ended"): [
-                    t("meeting.ended_by", when=_when(e), who=b or "?") if _when(e) else t("meeting.running")
+                    t("meeting.ended_by", when=moment_text(e), who=b or "?") if moment_text(e) else t("meeting.running")
                     for e, b in zip(past["ended_at"], past["ended_by"], strict=True)
                 ],
             }
@@ -188,7 +194,7 @@ def _agenda(m: dict, prev: dict | None) -> pd.DataFrame:
 
 
 def _action_line(a, with_theme: bool) -> str:
-    due = t("meeting.due", date=_date(a.due_date)) if _date(a.due_date) else ""
+    due = t("meeting.due", date=day_text(a.due_date)) if day_text(a.due_date) else ""
     owner = (
         t("meeting.owner", owner=md(a.owner), due=f", {due}" if due else "")
         if a.owner
@@ -196,7 +202,7 @@ def _action_line(a, with_theme: bool) -> str:
     )
     theme = f"{md(a.theme)}: " if a.theme and with_theme else ""
     set_at = (
-        " · " + t("meeting.set_at", title=md(a.set_title), date=_date(a.set_at))
+        " · " + t("meeting.set_at", title=md(a.set_title), date=day_text(a.set_at))
         if hasattr(a, "set_title") and isinstance(a.set_title, str)
         else ""
     )
@@ -242,7 +248,7 @@ def _why_first(parts) -> str:
 
 def _read_only_note(m: dict) -> None:
     if _ended(m):
-        st.caption(t("meeting.read_only_ended", when=_when(m["ended_at"]), who=md(m.get("ended_by") or "?")))
+        st.caption(t("meeting.read_only_ended", when=moment_text(m["ended_at"]), who=md(m.get("ended_by") or "?")))
     elif not CAN_WRITE:
         st.caption(t("meeting.read_only_rights"))
 
@@ -456,13 +462,13 @@ def meeting_screen(mid: int) -> None:
             t(
                 "meeting.caption",
                 body=m["body"],
-                started=_when(m["starts_at"]),
+                started=moment_text(m["starts_at"]),
                 period=m["period"],
                 version=int(m["frozen_version"]),
             )
-            + (t("meeting.caption_as_of", when=_when(as_of)) if as_of is not None else "")
+            + (t("meeting.caption_as_of", when=moment_text(as_of)) if as_of is not None else "")
             + " · "
-            + (t("meeting.caption_previous", date=_date(prev["starts_at"])) if prev else t("meeting.caption_first"))
+            + (t("meeting.caption_previous", date=day_text(prev["starts_at"])) if prev else t("meeting.caption_first"))
         )
         if st.session_state.pop("meeting_just_ended", False):
             st.success(t("meeting.ended_now"), icon=":material/task_alt:")

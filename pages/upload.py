@@ -117,8 +117,8 @@ def _rows_table(rows: list[dict], keys: dict[str, str]) -> pd.DataFrame:
 def template_section(ref: Reference, who: auth.Identity) -> None:
     st.subheader(t("upload.step1"))
     shared = filters()
-    themes = [c for c in ref.reportable_themes if any(who.may(auth.UPLOAD, theme=c, sector=s) for s in ref.sector_codes)]
-    sectors = [s for s in ref.sector_codes if any(who.may(auth.UPLOAD, theme=c, sector=s) for c in themes)]
+    themes = [c for c in ref.reportable_themes if any(who.may(auth.TEMPLATE, theme=c, sector=s) for s in ref.sector_codes)]
+    sectors = [s for s in ref.sector_codes if any(who.may(auth.TEMPLATE, theme=c, sector=s) for c in themes)]
     if not themes or not sectors:
         st.info(t("upload.you_may", scope=ident.scope_text(who)))
         return

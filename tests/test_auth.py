@@ -146,6 +146,8 @@ CASES = [
     ((auth.DOWNLOAD_ORIGINAL, {"theme": "CLIM", "sector": "ITU-R"}), {"admin", "not_configured"}),
     ((auth.DOWNLOAD_ORIGINAL, {"theme": "GEND", "sector": "ITU-T"}), {"admin", "not_configured"}),
     ((auth.SEE_EMAILS, {}), {"admin", "focal_point", "secretary", "unlisted", "not_configured"}),
+    ((auth.TEMPLATE, {"theme": "CLIM", "sector": "ITU-T"}), {"admin", "focal_point", "not_configured"}),
+    ((auth.TEMPLATE, {"theme": "GEND", "sector": "ITU-T"}), {"admin", "not_configured"}),
 ]
 
 
@@ -215,9 +217,9 @@ def test_issuer_and_subject_are_recorded_with_the_upload_and_its_undo(empty_db):
     from isc.db import connection
     from tests import workbooks as W
 
-    first = load.load_bytes(W.good_bytes(), "a.xlsx", uploaded_by="fp.climate@example.org", issuer=ISS,
-                            subject="sub-fp")
-    second = load.load_bytes(W.good_bytes(), "b.xlsx", uploaded_by="local")  # the same file: unchanged
+    data = W.good_bytes()  # built once: two builds differ in their zip timestamps across a second
+    first = load.load_bytes(data, "a.xlsx", uploaded_by="fp.climate@example.org", issuer=ISS, subject="sub-fp")
+    second = load.load_bytes(data, "b.xlsx", uploaded_by="local")  # the same file: unchanged
     assert first.outcome == "loaded" and second.outcome == "unchanged"
     load.undo(first.upload_id, actor="admin@example.org", issuer=ISS, subject="sub-admin")
     with connection.read() as con:
@@ -344,3 +346,16 @@ def test_the_view_setting_shows_signed_out_visitors_only_the_sign_in_page(demo_d
         assert not at.title and "filter_period" in [s.key for s in at.selectbox] and at.metric
     # the setting off (the default): signed-out visitors may look
     assert page_app("pages/history.py", SIGNED_OUT).dataframe
+
+
+def test_a_template_is_offered_for_the_listed_reports_even_to_a_secretary_who_may_not_upload():
+    """A template is not a write: any account listed for a theme and Sector may download one (a
+    secretary prepares them for focal points), while only a focal point or an admin may upload."""
+    secretary = auth.Identity("sec@itu.int", configured=True, signed_in=True, role=auth.SECRETARY,
+                              themes=frozenset({"CLIM"}), sectors=frozenset({"ITU-T"}))
+    assert secretary.may(auth.TEMPLATE, theme="CLIM", sector="ITU-T")
+    assert not secretary.may(auth.TEMPLATE, theme="CLIM", sector="ITU-R")
+    assert not secretary.may(auth.UPLOAD, theme="CLIM", sector="ITU-T")
+    signed_out = auth.Identity("", configured=True)
+    assert not signed_out.may(auth.TEMPLATE, theme="CLIM", sector="ITU-T")
+    assert auth.Identity("local").may(auth.TEMPLATE, theme="CLIM", sector="ITU-T")
