@@ -1,18 +1,26 @@
 """Open the DuckDB file briefly, for one unit of work, and retry while another process holds it.
 
 DuckDB lets one process write, and a reader in another process conflicts with it. So no
-connection is kept open: the dashboard opens read-only for a query and closes at once, a load
+connection is kept open for long: the dashboard reads through a read-only connection that it
+closes as soon as it has been idle for POOL_IDLE_S (and at least every POOL_MAX_S), a load
 opens read-write for one transaction and closes at once. Each side retries for a few seconds
-when the other holds the file, so a CLI load and a serving dashboard take turns. Inside one
-process a lock serialises connections, because DuckDB refuses a read-only and a read-write
-connection to the same file in one process.
+when the other holds the file, so a CLI load and a serving dashboard take turns.
+
+Inside one process, reads run at the same time: each takes its own cursor of the one read-only
+connection (DuckDB's way for threads to share a connection), and the lock is held only to take
+and give back the cursor, never while a query runs. A connection of this process that writes
+(write, exclusive, held, shared_writer) waits until no read uses the read-only connection and
+closes it first, because DuckDB refuses a read-only and a read-write connection to the same file
+in one process; reads that come meanwhile wait for the writer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,24 +33,29 @@ from isc.settings import environment
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = ROOT / "data" / "isc.duckdb"
-_process_lock = threading.RLock()
+# Guards everything below: the pooled read connection, the writer of this process, the shared
+# writer. Held for bookkeeping only (and while a connection is opened), never during a query.
+_cv = threading.Condition()
+_local = threading.local()  # .reads: how many read() blocks this thread is inside
 # A read-write connection a long job of this process keeps open (etl.demo's background build): while
 # it is registered, read() and write() on that file take a cursor of it instead of opening the file
 # (DuckDB refuses a second connection to it in this process), so they neither wait for the job nor
 # fail; each cursor sees what the job has committed so far.
 _shared: dict[str, duckdb.DuckDBPyConnection] = {}
-_shared_cv = threading.Condition()
 _shared_users = 0  # cursors of a shared connection in use: it is closed only when none is
+# The thread of this process that holds a read-write connection (write, exclusive, held,
+# shared_writer while it opens or closes), how deeply, and how many threads wait to be it.
+_writer: dict = {"owner": None, "depth": 0, "waiting": 0}
 
 
 def _borrow(p: Path) -> duckdb.DuckDBPyConnection | None:
+    """A cursor of the shared writer of `p`, if one is registered (call with _cv held)."""
     global _shared_users
-    with _shared_cv:
-        shared = _shared.get(_key(p))
-        if shared is None:
-            return None
-        _shared_users += 1
-        return shared.cursor()
+    shared = _shared.get(_key(p))
+    if shared is None:
+        return None
+    _shared_users += 1
+    return shared.cursor()
 
 
 def _give_back(cur: duckdb.DuckDBPyConnection) -> None:
@@ -50,18 +63,19 @@ def _give_back(cur: duckdb.DuckDBPyConnection) -> None:
     try:
         cur.close()
     finally:
-        with _shared_cv:
+        with _cv:
             _shared_users -= 1
-            _shared_cv.notify_all()
+            _cv.notify_all()
 
 
-# One read-only connection, reused by the reads that follow each other within POOL_IDLE_S (a page's
-# queries on a cold cache: opening the file costs more than most of them) and never kept longer than
-# POOL_MAX_S, so that another process that wants to write (it retries) gets the file soon. Used and
-# dropped under _process_lock; any other connection of this process to the file drops it first.
+# One read-only connection, shared by the reads of all threads (a cursor each) that follow each
+# other within POOL_IDLE_S (a page's queries on a cold cache: opening the file costs more than most
+# of them), and renewed after POOL_MAX_S: it is closed once its last cursor is given back, and the
+# reads that come meanwhile wait for that, so that another process that wants to write (it
+# retries) finds the file free between two connections.
 POOL_IDLE_S = 0.25
 POOL_MAX_S = 1.0
-_pool: dict | None = None
+_pool: dict | None = None  # key, con, file, opened, used, users (cursors out), retire
 _janitor = {"on": False}  # the thread that closes an idle pooled connection is running
 
 
@@ -74,44 +88,127 @@ def _file_id(p: Path) -> tuple | None:
 
 
 def _drop_pool() -> None:
-    """Close the pooled read connection (call with _process_lock held)."""
+    """Close the pooled read connection (call with _cv held, when no cursor of it is out)."""
     global _pool
     if _pool is not None:
         pool, _pool = _pool, None
         pool["con"].close()
 
 
-def _pooled(p: Path) -> duckdb.DuckDBPyConnection:
-    """The pooled read-only connection to `p`, opened if needed (call with _process_lock held)."""
+def _stale(pool: dict, p: Path, now: float) -> bool:
+    return (
+        pool["retire"]
+        or pool["key"] != _key(p)
+        or now - pool["opened"] > POOL_MAX_S
+        or pool["file"] != _file_id(p)
+        or _writer_waits(p)
+    )
+
+
+def _reads() -> int:
+    return getattr(_local, "reads", 0)
+
+
+def _take_cursor(p: Path) -> tuple[duckdb.DuckDBPyConnection, dict | None]:
+    """A cursor for one read() of `p`: of the shared writer (pool None) or of the pooled
+    read-only connection, opened if needed (the pool, whose `users` counts it)."""
     global _pool
-    now = time.monotonic()
-    ident = _file_id(p)
-    if _pool is not None and (_pool["key"] != _key(p) or _pool["file"] != ident or now - _pool["opened"] > POOL_MAX_S):
-        _drop_pool()
-    if _pool is None:
-        con = _open(p, read_only=True)
-        _pool = {"key": _key(p), "con": con, "opened": now, "file": ident}
-        if not _janitor["on"]:
-            _janitor["on"] = True
-            threading.Thread(target=_pool_janitor, name="isc-read-pool", daemon=True).start()
-    _pool["used"] = time.monotonic()
-    return _pool["con"]
+    me = threading.get_ident()
+    nested = _reads() > 0  # this thread already holds a cursor: it must not wait for a writer
+    with _cv:
+        while True:
+            cur = _borrow(p)
+            if cur is not None:
+                return cur, None
+            owner = _writer["owner"]
+            if owner is not None and owner != me or (_writer["waiting"] and not nested and owner != me):
+                _cv.wait(0.5)
+                continue
+            pool = _pool
+            if pool is not None and _stale(pool, p, time.monotonic()):
+                if pool["users"] == 0:
+                    _drop_pool()
+                elif not (nested and pool["key"] == _key(p)):
+                    pool["retire"] = True  # closed when its last cursor is given back
+                    _cv.wait(0.5)
+                    continue
+            if _pool is None and _writer_waits(p) and not nested:
+                _cv.wait(0.02)  # leave the file to the writer of another process
+                continue
+            if _pool is None:
+                con = _open(p, read_only=True)
+                now = time.monotonic()
+                _pool = {"key": _key(p), "con": con, "opened": now, "used": now, "file": _file_id(p),
+                         "users": 0, "retire": False}  # fmt: skip
+                if not _janitor["on"]:
+                    _janitor["on"] = True
+                    threading.Thread(target=_pool_janitor, name="isc-read-pool", daemon=True).start()
+            pool = _pool
+            cur = pool["con"].cursor()
+            pool["users"] += 1
+            return cur, pool
+
+
+def _put_cursor(cur: duckdb.DuckDBPyConnection, pool: dict, failed: bool) -> None:
+    try:
+        cur.close()
+    finally:
+        with _cv:
+            pool["users"] -= 1
+            pool["used"] = time.monotonic()
+            if failed:
+                pool["retire"] = True
+            if pool["users"] == 0 and (pool["retire"] or pool["used"] - pool["opened"] > POOL_MAX_S):
+                if _pool is pool:
+                    _drop_pool()
+                else:
+                    pool["con"].close()
+            _cv.notify_all()
 
 
 def _pool_janitor() -> None:
     while True:
         time.sleep(POOL_IDLE_S / 2)
-        if not _process_lock.acquire(timeout=POOL_IDLE_S):
-            continue
-        try:
+        with _cv:
             now = time.monotonic()
-            if _pool is not None and (now - _pool["used"] > POOL_IDLE_S or now - _pool["opened"] > POOL_MAX_S):
+            pool = _pool
+            if pool is not None and pool["users"] == 0 and (
+                now - pool["used"] > POOL_IDLE_S or now - pool["opened"] > POOL_MAX_S
+            ):
                 _drop_pool()
+                _cv.notify_all()
             if _pool is None:
                 _janitor["on"] = False
                 return
-        finally:
-            _process_lock.release()
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """This thread as the writer of this process: waits until no read holds a cursor of the pooled
+    connection and closes it; reads (and other writers) wait meanwhile. Re-entrant."""
+    me = threading.get_ident()
+    with _cv:
+        if _writer["owner"] == me:
+            _writer["depth"] += 1
+        else:
+            if _reads() and _pool is not None and _pool["users"]:
+                raise RuntimeError("a write inside a read() of the same thread would wait for itself")
+            _writer["waiting"] += 1
+            try:
+                while _writer["owner"] is not None or (_pool is not None and _pool["users"]):
+                    _cv.wait(0.5)
+            finally:
+                _writer["waiting"] -= 1
+            _writer["owner"], _writer["depth"] = me, 1
+        _drop_pool()
+    try:
+        yield
+    finally:
+        with _cv:
+            _writer["depth"] -= 1
+            if _writer["depth"] == 0:
+                _writer["owner"] = None
+            _cv.notify_all()
 
 
 class DatabaseBusy(RuntimeError):
@@ -128,44 +225,71 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text or "conflicting" in text or "different configuration" in text
 
 
+# A writer that finds the file held (by the read connection of a serving dashboard) says so in a
+# small file beside the system's temporary files, refreshed at each retry and removed once it has the
+# file: the readers of every process then let their connection go once its cursors are back, and
+# wait before opening it again (at most WRITER_FRESH_S after the last refresh), so that the writer
+# gets the file even while many sessions read without a pause.
+WRITER_FRESH_S = 1.5
+
+
+def _intent(path: Path) -> Path:
+    digest = hashlib.sha1(_key(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"isc-writer-waiting-{digest}"
+
+
+def _writer_waits(path: Path) -> bool:
+    """Another connection wants to write `path` and waits for this process's readers."""
+    try:
+        return time.time() - _intent(path).stat().st_mtime < WRITER_FRESH_S
+    except OSError:
+        return False
+
+
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + environment().lock_timeout_s
     delay = 0.02
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() > deadline:
-                if _is_lock_conflict(exc):
-                    raise DatabaseBusy(f"{path} is busy (held by another process): {exc}") from exc
-                raise
-        time.sleep(delay + random.random() * delay)
-        delay = min(delay * 1.5, 0.25)
+    intent = None
+    try:
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc) or time.monotonic() > deadline:
+                    if _is_lock_conflict(exc):
+                        raise DatabaseBusy(f"{path} is busy (held by another process): {exc}") from exc
+                    raise
+            if not read_only:
+                intent = _intent(path)
+                with contextlib.suppress(OSError):
+                    intent.touch()
+            time.sleep(delay + random.random() * delay)
+            delay = min(delay * 1.5, 0.25)
+    finally:
+        if intent is not None:
+            with contextlib.suppress(OSError):
+                intent.unlink()
 
 
 @contextmanager
 def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for one query or a few (the pooled one: see POOL_IDLE_S)."""
+    """A read-only cursor for one query or a few, for this thread only (of the pooled connection,
+    see POOL_IDLE_S, or of the shared writer); other threads read at the same time."""
     p = db_path(path)
-    cur = _borrow(p)
-    if cur is None:
-        with _process_lock:
-            cur = _borrow(p)  # registered while this thread waited for the lock
-            if cur is None:
-                con = _pooled(p)
-                try:
-                    yield con
-                except BaseException:
-                    _drop_pool()
-                    raise
-                finally:
-                    if _pool is not None:
-                        _pool["used"] = time.monotonic()
-                return
+    cur, pool = _take_cursor(p)
+    _local.reads = _reads() + 1
+    failed = False
     try:
         yield cur
+    except duckdb.Error:
+        failed = True  # the connection may be the cause: the next reads get a fresh one
+        raise
     finally:
-        _give_back(cur)
+        _local.reads -= 1
+        if pool is None:
+            _give_back(cur)
+        else:
+            _put_cursor(cur, pool, failed)
 
 
 @contextmanager
@@ -186,11 +310,12 @@ def write(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConn
     """A read-write connection inside one transaction: committed on success, rolled back on error."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    cur = _borrow(p)
-    with contextlib.nullcontext() if cur is not None else _process_lock:
-        cur = cur or _borrow(p)
+    with _cv:
+        cur = _borrow(p)
+    with contextlib.nullcontext() if cur is not None else _writing():
         if cur is None:
-            _drop_pool()
+            with _cv:
+                cur = _borrow(p)  # registered while this thread waited
         con = cur or _open(p, read_only=False)
         try:
             with transaction(con):
@@ -207,8 +332,7 @@ def exclusive(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPy
     """A read-write connection outside any transaction (CHECKPOINT needs one), while no other
     connection of this process is open on a file: a backup copies the file meanwhile."""
     p = db_path(path)
-    with _process_lock:
-        _drop_pool()
+    with _writing():
         con = _open(p, read_only=False)
         try:
             yield con
@@ -220,8 +344,7 @@ def exclusive(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPy
 def held(path: str | os.PathLike | None = None) -> Iterator[Path]:
     """The database file (its path), while this process opens no connection to it: a restore
     replaces the file meanwhile."""
-    with _process_lock:
-        _drop_pool()
+    with _writing():
         yield db_path(path)
 
 
@@ -235,17 +358,18 @@ def shared_writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.Duck
     transactions on a cursor of it; meanwhile read() and write() on the file use cursors of it."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    with _process_lock:
-        _drop_pool()
+    with _writing():
         con = _open(p, read_only=False)
-        _shared[_key(p)] = con
+        with _cv:
+            _shared[_key(p)] = con
     try:
         yield con
     finally:
-        with _shared_cv:
-            _shared.pop(_key(p), None)
-            _shared_cv.wait_for(lambda: _shared_users == 0, timeout=environment().lock_timeout_s)
-        con.close()
+        with _writing():  # reads that come meanwhile wait, rather than open the file beside it
+            with _cv:
+                _shared.pop(_key(p), None)
+                _cv.wait_for(lambda: _shared_users == 0, timeout=environment().lock_timeout_s)
+            con.close()
 
 
 def fingerprint(path: str | os.PathLike | None = None) -> tuple:

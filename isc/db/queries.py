@@ -24,22 +24,55 @@ from isc.settings import GRACE_DAYS
 Db = str | os.PathLike | None
 
 def _df(sql: str, params: list | None = None, db: Db = None) -> pd.DataFrame:
+    sql, params = _latest_inline(sql, params or [])
     with connection.read(db) as con:
-        return con.execute(sql, params or []).df()
+        return con.execute(sql, params).df()
 
 
 def _value(sql: str, params: list | None = None, db: Db = None):
+    sql, params = _latest_inline(sql, params or [])
     with connection.read(db) as con:
-        row = con.execute(sql, params or []).fetchone()
+        row = con.execute(sql, params).fetchone()
     return row[0] if row else None
 
 
 def data_version(db: Db = None) -> int:
-    return _value("SELECT coalesce(max(seq), 0) FROM event", db=db)
+    return _value(_LATEST_SQL, db=db)
 
 
-def _v(version: int | None, db: Db) -> int:
-    return data_version(db) if version is None else int(version)
+class _Latest:
+    """The data version of a query called without one: the latest, which the query's own
+    statement reads (_latest_inline), so it costs no read of its own and is the version of the
+    very snapshot the query reads."""
+
+    def __repr__(self) -> str:
+        return "LATEST"
+
+
+_LATEST = _Latest()
+_LATEST_SQL = "SELECT coalesce(max(seq), 0) FROM event"
+
+
+def _v(version: int | None, db: Db) -> int | _Latest:
+    return _LATEST if version is None else int(version)
+
+
+def _latest_inline(sql: str, params: list | dict) -> tuple[str, list | dict]:
+    """`sql` and `params` with a _LATEST parameter replaced by the subquery that reads it."""
+    sub = f"({_LATEST_SQL})"
+    if isinstance(params, dict):
+        if params.get("v") is not _LATEST:
+            return sql, params
+        return re.sub(r"\$v\b", sub, sql), {k: v for k, v in params.items() if k != "v"}
+    if not any(x is _LATEST for x in params):
+        return sql, params
+    parts = sql.split("?")  # positional parameters: none of these statements has "?" in a literal
+    out, kept = [parts[0]], []
+    for value, after in zip(params, parts[1:], strict=True):
+        out.append((sub if value is _LATEST else "?") + after)
+        if value is not _LATEST:
+            kept.append(value)
+    return "".join(out), kept
 
 
 def summary(db: Db = None) -> dict:
@@ -157,6 +190,7 @@ def report_status(f: Filters, db: Db = None, version: int | None = None) -> pd.D
 
 
 def _df_named(sql: str, params: dict, db: Db) -> pd.DataFrame:
+    sql, params = _latest_inline(sql, params)
     used = set(re.findall(r"\$(\w+)", sql))
     with connection.read(db) as con:
         return con.execute(sql, {k: v for k, v in params.items() if k in used}).df()
