@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -90,13 +92,29 @@ def workbook(
     prefill: spec.ReportData | None = None, theme: str = THEME, period: str = PERIOD, sector: str = SECTOR
 ) -> Workbook:
     """The template for (theme, period, sector), filled with `prefill` (default: report())."""
-    return build_template(REF, theme, period, sector, prefill if prefill is not None else report())
+    return build_template(REF, theme, period, sector, prefill if prefill is not None else report(),
+                          made_at=MADE_AT)
+
+
+MADE_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the key sheet's "made at": one for every test file
 
 
 def to_bytes(wb: Workbook) -> bytes:
+    """The workbook's bytes, the same for the same content: openpyxl stamps the zip entries and
+    docProps with the current time, so two builds a second apart would be two different files."""
+    wb.properties.created = dt.datetime(2026, 1, 1)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl sets "modified" to now on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", data)
+            dst.writestr(fixed, data)
+    return out.getvalue()
 
 
 def save(wb: Workbook, path: Path) -> Path:
