@@ -100,7 +100,9 @@ def t(key: str, **values) -> str:
 @st.cache_data(show_spinner=False, max_entries=1024)
 def _cached(key: str, name: str, _args: tuple, _kwargs: tuple):
     # Only `key` and `name` are hashed: `key` is the repr of the database path, its fingerprint and
-    # the arguments, which is much cheaper for Streamlit to hash than the values themselves.
+    # the arguments, which is much cheaper for Streamlit to hash than the values themselves. Every
+    # cached function here is called with keyword arguments: for each positional one Streamlit
+    # looks its name up with inspect.signature (about 0.1 ms each, on every cache hit).
     return getattr(queries, name)(*_args, **dict(_kwargs))
 
 
@@ -111,7 +113,7 @@ def q(name: str, *args, **kwargs):
     data has a name_<lang> column for them (see localise)."""
     items = tuple(sorted(kwargs.items()))
     key = repr((str(connection.db_path()), connection.fingerprint(), args, items))
-    return localise(_cached(key, name, args, items), name)
+    return localise(_cached(key=key, name=name, _args=args, _kwargs=items), name)
 
 
 READS = ("coordination", "uploads")  # the isc.db modules besides queries that pages read through `read`
@@ -136,7 +138,7 @@ def read(name: str, *args, **kwargs):
     Writes, and the checks a write makes just before it, call isc.db directly."""
     items = tuple(sorted(kwargs.items()))
     key = repr((str(connection.db_path()), connection.fingerprint(), name, args, items))
-    return localise(_read_cached(key, name, args, items), name)
+    return localise(_read_cached(key=key, name=name, _args=args, _kwargs=items), name)
 
 
 def names(language: str | None = None) -> dict[str, dict[str, str]]:
@@ -148,7 +150,7 @@ def names(language: str | None = None) -> dict[str, dict[str, str]]:
         return {}
     key = repr((str(connection.db_path()), connection.fingerprint(), (language,), ()))
     try:
-        df = _cached(key, "localised_names", (language,), ())
+        df = _cached(key=key, name="localised_names", _args=(language,), _kwargs=())
     except Exception:  # noqa: BLE001 - a database from before schema 3 (no ref_name yet): English names
         return {}
     out: dict[str, dict[str, str]] = {}
@@ -475,7 +477,7 @@ def derived(func: str, df, *args):
     except TypeError:  # unhashable cells (lists): computed each time
         module, _, name = func.rpartition(".")
         return getattr(importlib.import_module(module), name)(df, *args)
-    return _derived_cached(func, key, df, args)
+    return _derived_cached(func=func, key=key, _df=df, args=args)
 
 
 def figure(chart: str, df, *args, **kwargs):
@@ -492,7 +494,7 @@ def figure(chart: str, df, *args, **kwargs):
         return getattr(charts, chart)(df, *args, **{"lang": lang(), **kwargs})
     key = (digest, len(df), tuple(df.columns))
     kwargs = {"lang": lang(), **kwargs}  # the chart's text in the selected language
-    return _figure_cached(chart, key, df, args, tuple(sorted(kwargs.items())))
+    return _figure_cached(chart=chart, key=key, _df=df, args=args, kwargs=tuple(sorted(kwargs.items())))
 
 
 def explain_statuses(

@@ -72,9 +72,10 @@ def _give_back(cur: duckdb.DuckDBPyConnection) -> None:
 # other within POOL_IDLE_S (a page's queries on a cold cache: opening the file costs more than most
 # of them), and renewed after POOL_MAX_S: it is closed once its last cursor is given back, and the
 # reads that come meanwhile wait for that, so that another process that wants to write (it
-# retries) finds the file free between two connections.
-POOL_IDLE_S = 0.25
-POOL_MAX_S = 1.0
+# retries) finds the file free between two connections. A writer of this project does not wait
+# for that: it says it waits (see _intent) and the connection goes as soon as its cursors are back.
+POOL_IDLE_S = 0.5
+POOL_MAX_S = 5.0
 _pool: dict | None = None  # key, con, file, opened, used, users (cursors out), retire
 _janitor = {"on": False}  # the thread that closes an idle pooled connection is running
 
