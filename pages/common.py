@@ -141,14 +141,39 @@ def read(name: str, *args, **kwargs):
     return localise(_read_cached(key=key, name=name, _args=args, _kwargs=items), name)
 
 
+_MEMO: dict = {}  # see _memo
+_MEMO_MAX = 256
+
+
+def _memo(key: tuple, compute):
+    """compute(), once per key in this process, where key holds the database path and fingerprint:
+    for small values that a rerun asks for on every query or chart (the names of a language, the
+    "as of" line), without Streamlit's cache machinery each time (hashing the key, unpickling a
+    copy). The value is shared: callers never mutate it."""
+    try:
+        return _MEMO[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(_MEMO) >= _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO[key] = value
+    return value
+
+
 def names(language: str | None = None) -> dict[str, dict[str, str]]:
     """{"theme"|"track"|"sector"|"body": {code: localised name}}, the same keyed by the English
     name under "<tbl>_by_name", and {code: localised review} under "track_review". Empty for
-    English or a language without name_<lang> columns."""
+    English or a language without name_<lang> columns. Shared between calls: never mutate it."""
     language = language or lang()
     if language == i18n.DEFAULT:
         return {}
-    key = repr((str(connection.db_path()), connection.fingerprint(), (language,), ()))
+    path, fp = str(connection.db_path()), connection.fingerprint()
+    return _memo(("names", path, fp, language), lambda: _names(path, fp, language))
+
+
+def _names(path: str, fp: tuple, language: str) -> dict[str, dict[str, str]]:
+    key = repr((path, fp, (language,), ()))
     try:
         df = _cached(key=key, name="localised_names", _args=(language,), _kwargs=())
     except Exception:  # noqa: BLE001 - a database from before schema 3 (no ref_name yet): English names
@@ -211,7 +236,13 @@ def filters() -> dict:
 
 
 def _as_of(version: int | None = None) -> tuple:
-    """(when the data version was made, the version): the latest, or `version` (a meeting's frozen one)."""
+    """(when the data version was made, the version): the latest, or `version` (a meeting's frozen one).
+    Asked twice per chart (caption and export menu): read once per version of the file."""
+    key = ("as_of", str(connection.db_path()), connection.fingerprint(), version)
+    return _memo(key, lambda: _as_of_read(version))
+
+
+def _as_of_read(version: int | None) -> tuple:
     if version is None:
         s = q("summary")
         return s["as_of"], s["version"]
