@@ -966,10 +966,11 @@ def completeness_bars(
     rates: isc.completeness.rates(..., by)."""
     groups = rates[by].astype(str).tolist()
     ticks = _category_ticks(groups, width or NARROWEST, 14, (height - 170) / max(1, len(groups)), share=0.4)
-    total = (rates[comp.ON_TIME] + rates[comp.LATE] + rates[comp.MISSING]).replace(0, pd.NA)
+    # In floats: a group with nothing due yet (all "not yet due") has a total of 0 and shares of 0.
+    total = (rates[comp.ON_TIME] + rates[comp.LATE] + rates[comp.MISSING]).astype(float).replace(0.0, float("nan"))
     data = []
     for s in (comp.ON_TIME, comp.LATE, comp.MISSING):
-        share = (rates[s] / total * 100).astype(float).fillna(0).round(1)
+        share = (rates[s].astype(float) / total * 100).fillna(0.0).round(1)
         label = completeness_label(s, lang)
         data.append(
             {

@@ -383,3 +383,14 @@ def test_sector_status_bars_follow_the_chart_conventions():
     assert fig.layout.font.size == 22  # large type for the shared screen, the template's font family
     bars = {t.name: (list(t.x), t.marker.color, t.text[0]) for t in fig.data}
     assert bars["Off track"] == (["ITU-D"], charts.STATUS_COLORS["off_track"], "✕ Off track")
+
+
+def test_completeness_bars_of_a_quarter_with_nothing_due_yet_draw_empty_shares():
+    """A quarter under way: every expected report is "not yet due", so no group has a report
+    counted and every share is 0 (it raised on pandas' NA before)."""
+    from isc import completeness as comp
+
+    rows = [{"status": comp.NOT_DUE, "sector": s} for s in ("ITU-R", "ITU-T") for _ in range(3)]
+    rates = comp.rates(pd.DataFrame(rows), "sector")
+    fig = charts.completeness_bars(rates, AS_OF, "sector", "By Sector, 2026-Q4")
+    assert [list(t.x) for t in fig.data] == [[0.0, 0.0]] * 3
