@@ -22,7 +22,7 @@ from isc.settings import GRACE_DAYS
 
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
 ORDER = (ON_TIME, LATE, MISSING, NOT_DUE)
-LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_DUE: "Not yet due"}
+# Their words are catalogue entries (completeness.<status>), like every other text.
 
 
 def deadline(period: str | Period, grace_days: int = GRACE_DAYS) -> dt.datetime:
