@@ -498,8 +498,9 @@ async def switches(browser, args, work: Path, demo: Path, res: Results) -> None:
             res.note(f"--large {args.large} does not exist: build it with bench/large_dataset.py")
     for name, db in datasets:
         copy = copy_db(db, work / f"switch_{name}")
+        root = Path(args.root) if getattr(args, "root", None) else ROOT
         srv = await start_server(
-            "dashboard.py", ROOT, work / f"dashboard_switch_{name}.log", base_env(ISC_DB=str(copy))
+            "dashboard.py", root, work / f"dashboard_switch_{name}.log", base_env(ISC_DB=str(copy))
         )
         try:
             dash = await measure_switches(browser, srv.url, DASH_PAGES, n, args, f"dashboard ({name})")
@@ -842,6 +843,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="first_start on a copy of the working tree (uncommitted changes included) instead of a clone",
     )
+    ap.add_argument("--root", help="switches: serve dashboard.py of this checkout (e.g. to compare a change)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs, clone)")
     args = ap.parse_args(argv)
