@@ -138,3 +138,37 @@ def test_nested_reads_of_one_thread_do_not_wait_for_a_writer(tmp_path):
     assert wrote.is_set()
     with connection.read(db) as con:
         assert con.execute("SELECT count(*) FROM a").fetchone()[0] == 1
+
+
+def test_threads_read_through_the_shared_writer_and_after_it(tmp_path):
+    """While a long job of this process holds the shared writer (etl.demo's background build),
+    reads take cursors of it and see what it has committed; once it ends they open the file."""
+    db = tmp_path / "t.duckdb"
+    _make(db)
+    stop = threading.Event()
+    errors: list = []
+    seen: list = []
+    overlap: list = []
+    threads = _readers(db, stop, errors, seen, overlap)
+    try:
+        with connection.shared_writer(db) as shared:
+            con = shared.cursor()
+            try:
+                for i in range(10):
+                    with connection.transaction(con):
+                        con.execute("INSERT INTO a VALUES (?)", [i])
+                        con.execute("INSERT INTO b VALUES (?)", [i])
+                    time.sleep(0.02)
+            finally:
+                con.close()
+        with connection.write(db) as con:  # a write of this process after the job: its own connection
+            con.execute("INSERT INTO a VALUES (10)")
+            con.execute("INSERT INTO b VALUES (10)")
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not errors, errors[:5]
+    assert seen and all(na == nb for na, nb in seen)
+    assert seen[-1] == (11, 11)

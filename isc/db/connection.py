@@ -281,6 +281,11 @@ def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConne
     _local.reads = _reads() + 1
     failed = False
     try:
+        if pool is None:
+            # A cursor of the shared writer, which commits meanwhile: one transaction, so that all
+            # the statements of this read see the same snapshot (as with the read-only connection,
+            # which no one can change while it is open).
+            cur.execute("BEGIN TRANSACTION")
         yield cur
     except duckdb.Error:
         failed = True  # the connection may be the cause: the next reads get a fresh one
@@ -288,7 +293,11 @@ def read(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConne
     finally:
         _local.reads -= 1
         if pool is None:
-            _give_back(cur)
+            try:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")  # it only read
+            finally:
+                _give_back(cur)
         else:
             _put_cursor(cur, pool, failed)
 
