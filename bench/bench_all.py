@@ -590,7 +590,8 @@ def run_worker(name: str, args, work: Path, *extra: str, timeout: float = 900) -
     text = log.read_text(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"worker {name} failed:\n{text[-3000:]}")
-    return json.loads(text.strip().splitlines()[-1])
+    # The result is the last JSON line: DuckDB's bindings may print leak notes at exit after it.
+    return json.loads(next(line for line in reversed(text.splitlines()) if line.startswith("{")))
 
 
 def worker_demo(db: str) -> dict:
