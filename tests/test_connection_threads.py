@@ -4,11 +4,13 @@ one consistent version of the data (isc.db.connection)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from isc.db import connection
@@ -33,6 +35,35 @@ def _make(db: Path) -> None:
     with connection.write(db) as con:
         con.execute("CREATE TABLE a (i INTEGER)")
         con.execute("CREATE TABLE b (i INTEGER)")
+
+
+class Reads:
+    """What the reader threads saw: errors, (count of a, count of b) per read, and how many reads
+    were inside the database at the same time."""
+
+    def __init__(self):
+        self.errors: list = []
+        self.seen: list = []
+        self.overlap: list = []
+
+    def check(self, last: tuple[int, int]) -> None:
+        assert not self.errors, self.errors[:5]
+        assert self.seen and all(na == nb for na, nb in self.seen), [s for s in self.seen if s[0] != s[1]][:5]
+        assert self.seen[-1] == last, "reads after the last write must see all its rows"
+        assert max(self.overlap) > 1, "reads of different threads never ran at the same time"
+
+
+@contextlib.contextmanager
+def reading(db: Path) -> Iterator[Reads]:
+    """THREADS threads reading `db` in a loop until the block ends."""
+    stop, reads = threading.Event(), Reads()
+    threads = _readers(db, stop, reads.errors, reads.seen, reads.overlap)
+    try:
+        yield reads
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
 
 
 def _readers(db: Path, stop: threading.Event, errors: list, seen: list, overlap: list) -> list[threading.Thread]:
@@ -66,54 +97,30 @@ def _readers(db: Path, stop: threading.Event, errors: list, seen: list, overlap:
 def test_threads_read_together_while_another_process_writes(tmp_path):
     db = tmp_path / "t.duckdb"
     _make(db)
-    stop = threading.Event()
-    errors: list = []
-    seen: list = []
-    overlap: list = []
-    threads = _readers(db, stop, errors, seen, overlap)
-    try:
-        n = 8
+    n = 8
+    with reading(db) as reads:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(
             [sys.executable, "-c", WRITER, str(db), str(n)], cwd=ROOT, env=env, capture_output=True, text=True,
             timeout=120,
         )  # fmt: skip
         time.sleep(0.3)  # reads after the last write
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
     assert out.returncode == 0, out.stderr
     assert f"done {n}" in out.stdout
-    assert not errors, errors[:5]
-    assert seen and all(na == nb for na, nb in seen), [s for s in seen if s[0] != s[1]][:5]
-    assert seen[-1] == (n, n), "reads after the writer finished must see all its rows"
-    assert max(overlap) > 1, "reads of different threads never ran at the same time"
+    reads.check((n, n))
 
 
 def test_threads_read_while_a_thread_of_this_process_writes(tmp_path):
     db = tmp_path / "t.duckdb"
     _make(db)
-    stop = threading.Event()
-    errors: list = []
-    seen: list = []
-    overlap: list = []
-    threads = _readers(db, stop, errors, seen, overlap)
-    try:
+    with reading(db) as reads:
         for i in range(10):
             with connection.write(db) as con:
                 con.execute("INSERT INTO a VALUES (?)", [i])
                 con.execute("INSERT INTO b VALUES (?)", [i])
             time.sleep(0.02)
         time.sleep(0.2)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    assert not errors, errors[:5]
-    assert seen and all(na == nb for na, nb in seen)
-    assert seen[-1] == (10, 10)
-    assert max(overlap) > 1
+    reads.check((10, 10))
 
 
 def test_nested_reads_of_one_thread_do_not_wait_for_a_writer(tmp_path):
@@ -145,12 +152,7 @@ def test_threads_read_through_the_shared_writer_and_after_it(tmp_path):
     reads take cursors of it and see what it has committed; once it ends they open the file."""
     db = tmp_path / "t.duckdb"
     _make(db)
-    stop = threading.Event()
-    errors: list = []
-    seen: list = []
-    overlap: list = []
-    threads = _readers(db, stop, errors, seen, overlap)
-    try:
+    with reading(db) as reads:
         with connection.shared_writer(db) as shared:
             con = shared.cursor()
             try:
@@ -165,10 +167,4 @@ def test_threads_read_through_the_shared_writer_and_after_it(tmp_path):
             con.execute("INSERT INTO a VALUES (10)")
             con.execute("INSERT INTO b VALUES (10)")
         time.sleep(0.2)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    assert not errors, errors[:5]
-    assert seen and all(na == nb for na, nb in seen)
-    assert seen[-1] == (11, 11)
+    reads.check((11, 11))
