@@ -7,10 +7,12 @@ elements at fault. The full results go to tests/artifacts/axe/<page>.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import MONITOR_PAGES, PAGES, ROOT, open_page
 
@@ -67,6 +69,9 @@ def test_no_serious_or_critical_axe_violation_in_french(server, page, axe, name)
     open_page(page, server.url, PAGES[name], "lang=fr")
     if name in MONITOR_PAGES:
         page.locator(".js-plotly-plot").first.wait_for(state="attached", timeout=30_000)
+    # <html lang> is set by a script of the page once it has drawn: wait for it (bounded), then check.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function("document.documentElement.lang === 'fr'", timeout=15_000)
     assert page.evaluate("document.documentElement.lang") == "fr"
     results = axe.run(page, options=OPTIONS)
     violations = results.response["violations"]
