@@ -28,6 +28,8 @@ def _filter_value(page, key: str) -> str:
 
 def test_navigation_lists_exactly_the_pages_under_test(server, page):
     open_page(page, server.url, PAGES["overview"])
+    # A fresh server's first run may rerun once (pages/__init__.py) before the navigation is drawn.
+    page.locator('[data-testid="stSidebar"] a[href]').first.wait_for(state="attached", timeout=30_000)
     hrefs = page.locator('[data-testid="stSidebar"] a[href]').evaluate_all(
         "els => els.map(e => e.getAttribute('href'))"
     )
