@@ -29,7 +29,7 @@ from pathlib import Path
 from etl import spec
 from etl.load import Outcome, init_db, load_bytes
 from etl.reference import Reference
-from isc.db import connection
+from isc.db import connection, writes
 from isc.periods import Period, latest_ended, period_range
 
 FIRST_PERIOD = Period(2024, 1)
@@ -322,7 +322,7 @@ def _fresh(path: Path, ref: Reference) -> None:
 def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
                workdir: str | os.PathLike | None = None, progress=None) -> list[Outcome]:
     """Load every demo workbook (bundled, else written with the template writer) through etl.load,
-    in one transaction."""
+    in one transaction, its rows written together at the end (isc.db.writes.batch)."""
     ref = _ref()
     last = last or latest_complete_period()
     path = connection.db_path(db)
@@ -331,7 +331,7 @@ def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
     names = [_name(th, se, pe, rep, rev) for th, se, pe, rep, _, rev in items]
     folder = Path(workdir) if workdir else None
     outcomes = []
-    with connection.write(path) as con:
+    with connection.write(path) as con, writes.batch(con):
         for n, (item, name, data) in enumerate(zip(items, names, _workbooks(items, names), strict=True), start=1):
             outcomes.append(_load(con, ref, path, item, name, data, folder))
             if progress:
@@ -349,7 +349,8 @@ def load_order(items: list, last: Period) -> list[int]:
 
 class Build:
     """A demo build in a background thread of this process: the default quarter and the one before
-    it are loaded (and committed) first, then the rest in small transactions. While it runs the
+    it are loaded (and committed) first, then the rest in small transactions, each one batch
+    (isc.db.writes.batch: one INSERT per table, not a dozen statements per report). While it runs the
     process's reads go through cursors of the build's connection (connection.shared_writer), so
     pages show what is loaded so far. A marker file beside the database says a build is unfinished:
     a server stopped mid-build builds again on its next start."""
@@ -394,7 +395,7 @@ class Build:
                     workbooks = _workbooks(items, names)
                     bounds = [0, n_first, *range(n_first + self.CHUNK, self.total, self.CHUNK), self.total]
                     for lo, hi in zip(bounds, bounds[1:], strict=False):
-                        with connection.transaction(con):
+                        with connection.transaction(con), writes.batch(con):
                             for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
                                 _load(con, ref, self.path, item, name, next(workbooks), None)
                         self.loaded = hi

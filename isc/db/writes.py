@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from operator import itemgetter, methodcaller
 
@@ -89,6 +92,13 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 def _next_event(con, action: str, upload_id: int, actor: str, detail: str, at: dt.datetime,
                 issuer: str | None = None, subject: str | None = None) -> int:
     """Record one event; `issuer` and `subject` are the signed-in actor's `iss` and `sub`."""
+    batch = _batch_of(con)
+    if batch is not None:
+        batch.version += 1
+        batch.add("event", {"seq": [batch.version], "happened_at": [at], "action": [action],
+                            "upload_id": [upload_id], "actor": [actor], "detail": [detail],
+                            "actor_issuer": [issuer], "actor_subject": [subject]})
+        return batch.version
     seq = data_version(con) + 1
     con.execute(
         "INSERT INTO event (seq, happened_at, action, upload_id, actor, detail, actor_issuer, actor_subject) "
@@ -100,6 +110,10 @@ def _next_event(con, action: str, upload_id: int, actor: str, detail: str, at: d
 
 def live_upload_with_sha(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
     """The live upload whose file has this hash, if any (loading it again changes nothing)."""
+    batch = _batch_of(con)
+    if batch is not None:
+        key = batch.live_sha.get(sha256)
+        return None if key is None else dict(batch.live[key][1])
     v = data_version(con)
     row = con.execute(
         "SELECT id, file_name, uploaded_at FROM live_uploads(?) WHERE sha256 = ?", [v, sha256]
@@ -108,6 +122,10 @@ def live_upload_with_sha(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | 
 
 
 def live_upload_for(con, theme: str, period: str, sector: str) -> int | None:
+    batch = _batch_of(con)
+    if batch is not None:
+        live = batch.live.get((theme, period, sector))
+        return None if live is None else live[1]["id"]
     v = data_version(con)
     row = con.execute(
         "SELECT id FROM live_uploads(?) WHERE theme = ? AND period = ? AND sector = ?",
@@ -153,21 +171,28 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
                   computed_status: str, reasons: list, indicator_status: list) -> tuple[int, int]:
     """Add one accepted report as a new upload; returns (upload id, data version)."""
     at = meta.uploaded_at or dt.datetime.now().replace(microsecond=0)
-    upload_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM upload").fetchone()[0]
+    batch = _batch_of(con)
+    if batch is not None:
+        batch.last_id += 1
+        upload_id = batch.last_id
+    else:
+        upload_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM upload").fetchone()[0]
     h = report.header
     detail = f"{h['theme']} {h['period']} {h['sector']} from {meta.file_name}"
     seq = _next_event(con, "load", upload_id, meta.uploaded_by, detail, at, meta.issuer, meta.subject)
-    con.execute(
-        "INSERT INTO upload VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-        [upload_id, seq, meta.sha256, meta.file_name, meta.stored_name, meta.size_bytes,
-         meta.uploaded_by, at, h["theme"], h["period"], h["sector"], meta.template_version,
-         report.row_count(), meta.warning_count, meta.illustrative],
-    )
-    con.execute(
-        "INSERT INTO report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [upload_id, h["theme"], h["period"], h["sector"], period_end, h.get("self_status"),
-         h.get("summary"), h.get("prepared_by"), computed_status, meta.illustrative],
-    )
+    upload = [upload_id, seq, meta.sha256, meta.file_name, meta.stored_name, meta.size_bytes,
+              meta.uploaded_by, at, h["theme"], h["period"], h["sector"], meta.template_version,
+              report.row_count(), meta.warning_count, meta.illustrative]
+    rep = [upload_id, h["theme"], h["period"], h["sector"], period_end, h.get("self_status"),
+           h.get("summary"), h.get("prepared_by"), computed_status, meta.illustrative]
+    if batch is not None:
+        batch.add("upload", dict(zip(UPLOAD_COLUMNS, ([v] for v in upload), strict=True)))
+        batch.add("report", dict(zip(REPORT_COLUMNS, ([v] for v in rep), strict=True)))
+        batch.loaded(upload_id, meta.sha256, meta.file_name, at, (h["theme"], h["period"], h["sector"]))
+    else:
+        con.execute("INSERT INTO upload VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
+                    upload)
+        con.execute("INSERT INTO report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rep)
     # Built column by column (a report may hold up to 100,000 activities), at C speed (map of
     # dict.get); partners/joint_with come from the few distinct role combinations.
     acts_in = report.activities
@@ -225,6 +250,10 @@ def _insert(con, table: str, columns: dict[str, list]) -> None:
     take for its column's type goes the slower way, converted by DuckDB (_insert_cast)."""
     if not columns or not len(next(iter(columns.values()))):
         return
+    batch = _batch_of(con)
+    if batch is not None:
+        batch.add(table, columns)
+        return
     types = dict(con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
         [table],
@@ -263,6 +292,89 @@ def _insert_cast(con, table: str, frame: pd.DataFrame, types: dict[str, str]) ->
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(select)} FROM _incoming")
     finally:
         con.unregister("_incoming")
+
+
+# The upload and report columns insert_report fills, in its order (the upload's undo columns stay NULL).
+UPLOAD_COLUMNS = ("id", "seq", "sha256", "file_name", "stored_name", "size_bytes", "uploaded_by", "uploaded_at",
+                  "theme", "period", "sector", "template_version", "row_count", "warning_count", "illustrative")
+REPORT_COLUMNS = ("upload_id", "theme", "period", "sector", "period_end", "self_status", "summary", "prepared_by",
+                  "computed_status", "illustrative")
+
+
+class Batch:
+    """Reports loaded one after another on one connection, in one transaction, whose rows are
+    written together when the batch ends: one INSERT per table for all of them rather than about
+    thirteen statements per report (the demo's first start loads 600 small reports, a few rows
+    each, and its statements were most of its time). Upload ids, data versions and the live uploads
+    the loader asks about (live_upload_with_sha, live_upload_for) are kept here as reports are
+    added, from the database's own at the start, so every report gets exactly what it would get
+    loaded alone, in the same order. Nothing else may write these tables meanwhile (the caller's
+    transaction holds them)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.last_id: int = con.execute("SELECT coalesce(max(id), 0) FROM upload").fetchone()[0]
+        self.version: int = data_version(con)
+        # (theme, period, sector) -> (sha256, what live_upload_with_sha returns); sha256 -> that key
+        self.live: dict[tuple[str, str, str], tuple[str, dict]] = {}
+        self.live_sha: dict[str, tuple[str, str, str]] = {}
+        for uid, name, at, sha, *key in con.execute(
+            "SELECT id, file_name, uploaded_at, sha256, theme, period, sector FROM live_uploads(?) ORDER BY seq",
+            [self.version],
+        ).fetchall():
+            self.loaded(uid, sha, name, at, tuple(key))
+        self.rows: dict[str, dict[str, list]] = {}  # table -> column -> values, tables in first-added order
+
+    def loaded(self, upload_id: int, sha256: str, file_name: str, at, key: tuple) -> None:
+        """An upload is now the live one for its report (the one it replaces no longer is)."""
+        old = self.live.get(key)
+        if old is not None and self.live_sha.get(old[0]) == key:
+            del self.live_sha[old[0]]
+        self.live[key] = (sha256, {"id": upload_id, "file_name": file_name, "uploaded_at": at})
+        self.live_sha[sha256] = key
+
+    def add(self, table: str, columns: dict[str, list]) -> None:
+        held = self.rows.get(table)
+        if held is None:
+            self.rows[table] = {c: list(v) for c, v in columns.items()}
+            return
+        if list(held) != list(columns):
+            raise ValueError(f"batch rows of {table}: columns {list(columns)}, expected {list(held)}")
+        for c, values in columns.items():
+            held[c].extend(values)
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, {}
+        token = _batch.set(None)
+        try:
+            for table, columns in rows.items():
+                _insert(self.con, table, columns)
+        finally:
+            _batch.reset(token)
+
+
+_batch: ContextVar[Batch | None] = ContextVar("isc_writes_batch", default=None)
+
+
+def _batch_of(con) -> Batch | None:
+    """The batch this connection's inserts go to in this thread, if any."""
+    batch = _batch.get()
+    return batch if batch is not None and batch.con is con else None
+
+
+@contextmanager
+def batch(con: duckdb.DuckDBPyConnection) -> Iterator[Batch]:
+    """Reports inserted on `con` in this block (insert_report, in this thread) are written when it
+    ends without error (see Batch); the caller's transaction must span the block."""
+    if _batch.get() is not None:
+        raise RuntimeError("a batch is already open in this thread")
+    current = Batch(con)
+    token = _batch.set(current)
+    try:
+        yield current
+    finally:
+        _batch.reset(token)
+    current.flush()
 
 
 def undo_upload(con: duckdb.DuckDBPyConnection, upload_id: int, actor: str, *, issuer: str | None = None,
