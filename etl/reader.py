@@ -6,6 +6,7 @@ Returns plain rows of Python values; judging them is the validator's job.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import io
 import re
@@ -14,9 +15,12 @@ import struct
 import threading
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 # An .xlsx is a zip: refuse one whose inflated size could exhaust memory before parsing it. The
@@ -59,7 +63,7 @@ class UnreadableWorkbook(ValueError):
 
 @dataclass
 class RawWorkbook:
-    sheets: dict[str, list[list]]
+    sheets: dict[str, list[list] | ArrowRows]  # a large table sheet may come as ArrowRows
     hidden: set[str]
     order: list[str]
     merged: dict[str, list[tuple[int, int, int, int]]]
@@ -465,22 +469,26 @@ def _check_rows(data: bytes) -> tuple[zipfile.ZipFile, list[tuple[str, str]]]:
     return zf, sheets
 
 
-def _check_sheet_xml(zf: zipfile.ZipFile, sheets: list[tuple[str, str]]
+def _check_sheet_xml(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], merges: set[str] | None = None
                      ) -> tuple[UnreadableWorkbook | None, dict[str, list[tuple[str, bool]]]]:
     """The first sheet whose XML is not well-formed (its refusal), and the formula cells per sheet.
     Each part is inflated and parsed a megabyte at a time (never held whole in memory), expat
-    reading the chunks as one document; only a part that holds formulas is read whole again."""
+    reading the chunks as one document; only a part that holds formulas is read whole again.
+    `merges`, when given, receives the sheets whose XML names merged cells (<mergeCell...)."""
     formulas: dict[str, list[tuple[str, bool]]] = {}
     for sheet, part in sheets:
         parser = _xml_parser()
-        has_formula, tail = False, b""
+        has_formula, has_merge, tail = False, False, b""
         try:
             with zf.open(part) as f:
                 while chunk := f.read(_CHUNK):
                     parser.Parse(chunk, False)
-                    has_formula = has_formula or b"<f" in tail + chunk[:1] or b"<f" in chunk
-                    tail = chunk[-1:]
+                    has_formula = has_formula or b"<f" in tail[-1:] + chunk[:1] or b"<f" in chunk
+                    has_merge = has_merge or b"<mergeCell" in tail + chunk[:9] or b"<mergeCell" in chunk
+                    tail = chunk[-9:]
             parser.Parse(b"", True)
+            if has_merge and merges is not None:
+                merges.add(sheet)
         except (expat.ExpatError, ValueError) as exc:
             shown = _shown(part)
             problem = UnreadableWorkbook("file_sheet_unreadable", {"part": shown, "sheet": sheet, "detail": str(exc)})
@@ -507,23 +515,30 @@ def read_workbook(data: bytes) -> RawWorkbook:
         raise
     except Exception as exc:  # noqa: BLE001 - sniff has checked every part; still, never a traceback
         raise UnreadableWorkbook("file_unreadable", {"detail": str(exc)}) from exc
-    check = threading.Thread(target=_run_into, args=(checked, _check_sheet_xml, zf, sheet_parts),
+    merges: set[str] = set()
+    check = threading.Thread(target=_run_into, args=(checked, _check_sheet_xml, zf, sheet_parts, merges),
                              name="xml-check", daemon=True)
     if _room_for_a_thread():
         with contextlib.suppress(RuntimeError):  # no thread to be had after all: check, then parse
             check.start()
     if check.ident is None:
-        _run_into(checked, _check_sheet_xml, zf, sheet_parts)
+        _run_into(checked, _check_sheet_xml, zf, sheet_parts, merges)
     sheet, failure = None, None
+    sheets: dict[str, list[list] | ArrowRows] = {}
+    merged: dict[str, list[tuple[int, int, int, int]]] = {}
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets, hidden, order = {}, set(), []
+        hidden, order = set(), []
         for meta in wb.sheets_metadata:
             order.append(meta.name)
             if str(meta.visible).split(".")[-1].lower() != "visible":
                 hidden.add(meta.name)
-        merged = {}
+        columnar = _columnar_candidates(zf, dict(sheet_parts), order)
         for sheet in order:
+            fast = _read_columnar(data, sheet) if sheet in columnar else None
+            if fast is not None:
+                sheets[sheet], merged[sheet] = fast, []
+                continue
             parsed = wb.get_sheet_by_name(sheet)  # parses the sheet: do it once per sheet
             sheets[sheet] = parsed.to_python(skip_empty_area=False)
             merged[sheet] = _merged(parsed)
@@ -535,7 +550,7 @@ def read_workbook(data: bytes) -> RawWorkbook:
     if isinstance(failure, KeyboardInterrupt | SystemExit | GeneratorExit):
         raise failure
     if not checked:  # the thread died before it could run (out of memory): check here
-        _run_into(checked, _check_sheet_xml, zf, sheet_parts)
+        _run_into(checked, _check_sheet_xml, zf, sheet_parts, merges)
     outcome = checked[0]
     if isinstance(outcome, BaseException):
         if isinstance(outcome, MemoryError):
@@ -548,7 +563,161 @@ def read_workbook(data: bytes) -> RawWorkbook:
         if isinstance(failure, MemoryError):
             raise failure
         raise _calamine_problem(data, sheet, failure) from failure
+    for sheet in [n for n, rows in sheets.items() if isinstance(rows, ArrowRows)]:
+        if sheet in formulas or sheet in merges:  # cells and ranges as calamine reads them: parse it
+            try:
+                parsed = wb.get_sheet_by_name(sheet)
+                sheets[sheet], merged[sheet] = parsed.to_python(skip_empty_area=False), _merged(parsed)
+            except MemoryError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - as above
+                if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                    raise
+                raise _calamine_problem(data, sheet, exc) from exc
     return RawWorkbook(sheets, hidden, order, merged, formulas)
+
+
+# A table sheet whose XML part is larger than this is read into Arrow (fastexcel) instead of Python
+# rows, when that gives exactly the cells calamine gives (see _read_columnar); smaller ones, the
+# usual report, are read as before.
+COLUMNAR_BYTES = 2 * 1024 * 1024
+_TABLE_SHEETS = ("activities", "indicators", "results", "risks")
+# The sheet's first row is row 1 and its first cell A1 holds a string: the sheet's cells start at
+# A1, which is where fastexcel's first row is then (it counts rows from the first filled one).
+_FIRST_CELL = re.compile(rb'<sheetData>\s*<row r="1"[^>]*>\s*<c r="A1"((?: [a-z]+="[^"<>]*")*)>(.{0,400}?)</c>', re.S)
+_INLINE_TEXT = re.compile(rb'<is><t(?: xml:space="preserve")?>[^<]+</t></is>')
+_SHARED_INDEX = re.compile(rb"<v>([0-9]{1,4})</v>")
+_SHARED_ITEM = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
+_PLAIN_TEXT = re.compile(rb'<t(?: xml:space="preserve")?>[^<]+</t>')
+
+
+def _columnar_candidates(zf: zipfile.ZipFile, parts: dict[str, str], order: list[str]) -> set[str]:
+    """The table sheets worth reading into Arrow: large, and whose cells provably start at A1."""
+    out = set()
+    for sheet in order:
+        info = zf.NameToInfo.get(parts.get(sheet, ""))
+        if info is None or info.file_size <= COLUMNAR_BYTES or sheet.strip().casefold() not in _TABLE_SHEETS:
+            continue
+        with zf.open(info) as f:
+            head = f.read(16384)
+        m = _FIRST_CELL.search(head)
+        if m is None:
+            continue
+        attrs, body = m.group(1), m.group(2)
+        inline = b' t="inlineStr"' in attrs and _INLINE_TEXT.fullmatch(body) is not None
+        shared = b' t="s"' in attrs and (k := _SHARED_INDEX.fullmatch(body)) is not None
+        if inline or (shared and _shared_string_filled(zf, int(k[1]))):
+            out.add(sheet)
+    return out
+
+
+def _shared_string_filled(zf: zipfile.ZipFile, index: int) -> bool:
+    """Whether shared string `index` is a plain, non-empty text (read from the part's start)."""
+    info = zf.NameToInfo.get("xl/sharedStrings.xml")
+    if info is None:
+        return False
+    with zf.open(info) as f:
+        head = f.read(256 * 1024)
+    for n, m in enumerate(_SHARED_ITEM.finditer(head)):
+        if n == index:
+            return m.group(1) is not None and _PLAIN_TEXT.fullmatch(m.group(1)) is not None
+    return False
+
+
+_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+_EXCEL_LEAP_BUG_END = dt.datetime(1900, 3, 1)  # before it, readers disagree about Excel's serial dates
+
+
+def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
+    """The sheet as an Arrow record batch (fastexcel: calamine's parser, the GIL released), when its
+    cells are exactly what calamine's to_python gives, as ArrowRows says; None otherwise (the
+    caller parses it with calamine). Required: a header row of distinct, non-empty texts; each
+    column of one kind of value (text, number, or dates without a time of day, from 1900-03-01)
+    besides empty cells."""
+    import fastexcel  # noqa: PLC0415 - only large sheets need it
+
+    try:
+        loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=0, schema_sample_rows=None,
+                                                      dtype_coercion="strict")
+        columns = loaded.selected_columns  # (available_columns() costs a pass over the cells)
+        if any(c.column_name_from != "looked_up" or c.absolute_index != n for n, c in enumerate(columns)):
+            return None
+        batch = loaded.to_arrow()
+    except fastexcel.FastExcelError:
+        return None
+    names = batch.schema.names
+    if len(set(names)) != len(names) or any(not n or not n.strip() for n in names):
+        return None
+    for arr in batch.columns:
+        t = arr.type
+        if pa.types.is_timestamp(t):
+            if t.tz is not None or arr.null_count == len(arr):
+                return None
+            ticks = arr.cast(pa.int64())
+            first = pa.scalar(_EXCEL_LEAP_BUG_END, pa.timestamp(t.unit)).cast(pa.int64())
+            if pc.min(ticks).as_py() < first.as_py() or pc.any(pc.not_equal(pc.modulo(ticks, _DAY[t.unit]), 0)).as_py():
+                return None
+        elif not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_float64(t)
+                  or pa.types.is_int64(t) or pa.types.is_null(t)):
+            return None
+    return ArrowRows(batch)
+
+
+class ArrowRows(Sequence):
+    """A table sheet read into Arrow that reads as the rows calamine's to_python gives: row 0 the
+    header texts, then one list per row, an empty cell "" (as calamine gives it), a date cell a
+    datetime.date. Rows are made only when asked for (a slice of a few rows on its own); the
+    validator reads the columns directly (column())."""
+
+    def __init__(self, batch: pa.RecordBatch):
+        self.batch = batch
+        self.header = list(batch.schema.names)
+        self._rows: list[list] | None = None
+
+    def __len__(self) -> int:
+        return self.batch.num_rows + 1
+
+    def __getitem__(self, i):
+        if self._rows is None and isinstance(i, int) and -len(self) <= i < len(self):
+            i %= len(self)
+            return self[i:i + 1][0]
+        if self._rows is None and isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step == 1 and stop - start <= 64:
+                part = self.batch.slice(max(start, 1) - 1, max(0, stop - max(start, 1)))
+                rows = [list(r) for r in zip(*map(_cells, part.columns), strict=True)] if part.num_rows else []
+                return ([list(self.header)] if start == 0 and stop > 0 else []) + rows
+        return self.rows()[i]
+
+    def __iter__(self):
+        return iter(self.rows())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, ArrowRows):
+            other = other.rows()
+        return isinstance(other, list) and self.rows() == other
+
+    __hash__ = None
+
+    def rows(self) -> list[list]:
+        if self._rows is None:
+            body = zip(*map(_cells, self.batch.columns), strict=True) if self.batch.num_columns else ()
+            self._rows = [list(self.header), *map(list, body)]
+        return self._rows
+
+    def column(self, j: int) -> pa.Array:
+        """Data column j (0-based) as Arrow: strings, doubles, int64, whole-day timestamps or nulls."""
+        return self.batch.column(j)
+
+
+def _cells(arr: pa.Array) -> list:
+    """One Arrow column as the Python values calamine gives for its cells."""
+    if pa.types.is_timestamp(arr.type):
+        arr = arr.cast(pa.date32())
+    values = arr.to_pylist()
+    if arr.null_count:
+        values = ["" if v is None else v for v in values]
+    return values
 
 
 def _room_for_a_thread() -> bool:

@@ -6,18 +6,57 @@ It lives in the core, not in etl/, so that isc/ never imports the ETL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import pyarrow as pa
 
 # The Sectors and roles a report's header names a contact for (Report sheet rows, in order).
 SECTOR_ROLE_COLUMNS = ("ITU-R", "ITU-T", "ITU-D", "GS", "RO")
 
 
+class Records(Sequence):
+    """Rows of a large table kept as one Arrow table (columns "row", then the template's keys):
+    it reads as the list of dicts the validator otherwise gives, each dict made only when the rows
+    are read one by one. The status rule and the loader read `table` instead (a report may hold
+    100,000 activities)."""
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+        self._dicts: list[dict] | None = None
+
+    def dicts(self) -> list[dict]:
+        if self._dicts is None:
+            self._dicts = self.table.to_pylist()
+        return self._dicts
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __getitem__(self, i):
+        return self.dicts()[i]
+
+    def __iter__(self):
+        return iter(self.dicts())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Records):
+            other = other.dicts()
+        return isinstance(other, list) and len(other) == len(self) and self.dicts() == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Records({self.table.num_rows} rows)"
+
+
 @dataclass
 class ReportData:
-    """One validated theme report, ready to load (plain Python values)."""
+    """One validated theme report, ready to load (plain Python values; a large table may come as
+    Records, which reads the same)."""
 
     header: dict
-    activities: list[dict] = field(default_factory=list)
+    activities: list[dict] | Records = field(default_factory=list)
     indicators: list[dict] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)
     risks: list[dict] = field(default_factory=list)

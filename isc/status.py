@@ -45,7 +45,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from isc import i18n
 from isc.settings import OVERDUE_SHARE, TOLERANCE  # the rule's numbers live in isc.settings
@@ -216,7 +220,110 @@ def indicator_status(ind: dict, period_end: dt.date) -> Reason:
     return Reason("indicator", ref, name, OFF_TRACK, PROGRESS, params)
 
 
+class ReasonRows(Sequence):
+    """Reasons of which the many (one per overdue or delayed activity of a large report) are kept
+    as columns: `head`, a list of Reason, then the rows of `table` (the columns of status_reason:
+    kind, ref, label, status, detail_key, detail_params as JSON text, label_key). It reads as the
+    list of Reason it stands for, each made only when the reasons are read one by one; the loader
+    stores `table` as it is."""
+
+    def __init__(self, head: list[Reason], table: pa.Table):
+        self.head, self.table = head, table
+        self._all: list[Reason] | None = None
+
+    def reasons(self) -> list[Reason]:
+        if self._all is None:
+            rows = [Reason(r["kind"], r["ref"], r["label"], r["status"], r["detail_key"],
+                           json.loads(r["detail_params"]) if r["detail_params"] else {}, r["label_key"])
+                    for r in self.table.to_pylist()]
+            self._all = [*self.head, *rows]
+        return self._all
+
+    def __len__(self) -> int:
+        return len(self.head) + self.table.num_rows
+
+    def __getitem__(self, i):
+        return self.reasons()[i]
+
+    def __iter__(self):
+        return iter(self.reasons())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, ReasonRows):
+            other = other.reasons()
+        return isinstance(other, list) and self.reasons() == other
+
+    __hash__ = None
+
+    def __add__(self, other):
+        if isinstance(other, list):
+            return [*self.reasons(), *other]
+        return NotImplemented
+
+    def __radd__(self, other):
+        if isinstance(other, list):  # indicators' reasons + these: the table stays a table
+            return ReasonRows([*other, *self.head], self.table)
+        return NotImplemented
+
+
+def _activity_reasons_columnar(table: pa.Table, period_end: dt.date) -> tuple[str, ReasonRows]:
+    """activity_reasons for activities kept as an Arrow table (isc.report.Records): the same status
+    and the same reasons, in the same order, as columns."""
+    status, end = table.column("status"), table.column("end_date")
+    open_ = pc.invert(pc.fill_null(pc.is_in(status, value_set=pa.array(["Completed", "Cancelled"])), False))
+    overdue = pc.and_(open_, pc.fill_null(pc.less(end, pa.scalar(period_end, end.type)), False))
+    delayed = pc.and_(pc.and_(open_, pc.invert(overdue)), pc.fill_null(pc.equal(status, "Delayed"), False))
+    picked = pc.indices_nonzero(pc.or_(overdue, delayed))
+    rows = table.select(["activity_id", "title", "status", "end_date", "percent_complete"]).take(picked)
+    late = overdue.take(picked)
+    n = rows.num_rows
+    params = None
+    if n:
+        # {"date": ..., "status": ..., "percent": ...} as json.dumps writes it, from the few values
+        # of status and percent (each one formatted once) and the dates
+        def coded(column, fmt) -> pa.Array:
+            values = pc.unique(column)
+            texts = pa.array([json.dumps(fmt(v)) for v in values.to_pylist()], pa.string())
+            return texts.take(pc.index_in(column, value_set=values))
+
+        def state(v) -> str:
+            return (v or "").lower().replace(" ", "_")
+
+        def percent(v) -> str:
+            return f"{v or 0:g}"
+
+        dates = pc.binary_join_element_wise('"', pc.strftime(rows.column("end_date"), "%Y-%m-%d"), '"', "")
+        params = pc.binary_join_element_wise('{"date": ', dates, ', "status": ', coded(rows.column("status"), state),
+                                             ', "percent": ', coded(rows.column("percent_complete"), percent), "}", "")
+        params = pc.if_else(late, params, pa.nulls(n, pa.string()))
+    reasons = pa.table({
+        "kind": pa.repeat(pa.scalar("activity"), n),
+        "ref": pc.fill_null(rows.column("activity_id"), ""),
+        "label": pc.fill_null(rows.column("title"), ""),
+        "status": pa.repeat(pa.scalar(AT_RISK), n),
+        "detail_key": pc.if_else(late, OVERDUE, DELAYED) if n else pa.nulls(0, pa.string()),
+        "detail_params": params if n else pa.nulls(0, pa.string()),
+        "label_key": pa.nulls(n, pa.string()),
+    })
+    out = ReasonRows([], reasons)
+    opened = pc.sum(open_).as_py() or 0
+    if not table.num_rows:
+        return ON_TRACK, out
+    if not opened:
+        return COMPLETED, out
+    late_count = pc.sum(late).as_py() or 0 if n else 0
+    if late_count / opened > OVERDUE_SHARE:
+        share = {"overdue": str(late_count), "open": str(opened), "limit": f"{OVERDUE_SHARE:.0%}"[:-1]}
+        out.head.insert(0, Reason("activity", "", _rule_label(LABEL_ACTIVITIES), OFF_TRACK, OVERDUE_SHARE_KEY, share,
+                                  LABEL_ACTIVITIES))
+        return OFF_TRACK, out
+    return (AT_RISK if n else ON_TRACK), out
+
+
 def activity_reasons(activities: list[dict], period_end: dt.date) -> tuple[str, list[Reason]]:
+    table = getattr(activities, "table", None)  # isc.report.Records: a large report's activities
+    if table is not None:
+        return _activity_reasons_columnar(table, period_end)
     open_ = [a for a in activities if a.get("status") not in ("Completed", "Cancelled")]
     reasons = []
     overdue = 0

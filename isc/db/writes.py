@@ -14,6 +14,7 @@ from operator import itemgetter, methodcaller
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from isc import indicators
 
@@ -194,9 +195,14 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
                     upload)
         con.execute("INSERT INTO report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rep)
     # Built column by column (a report may hold up to 100,000 activities), at C speed (map of
-    # dict.get); partners/joint_with come from the few distinct role combinations.
+    # dict.get); partners/joint_with come from the few distinct role combinations. A large report's
+    # activities come as an Arrow table (isc.report.Records), which goes in as it is.
     acts_in = report.activities
     sectors = ("ITU-R", "ITU-T", "ITU-D", "GS", "RO")
+    table = getattr(acts_in, "table", None)
+    if table is not None and batch is None:
+        _insert(con, "activity", _activity_arrays(table, upload_id, sectors))
+        acts_in = ()
     roles = list(zip(*(_column(acts_in, f"role_{s}") for s in sectors), strict=True))
     combos = {r: ([s for s, v in zip(sectors, r, strict=True) if v == "Partner"],
                   [s for s, v in zip(sectors, r, strict=True) if v == "Joint"]) for r in set(roles)}
@@ -208,7 +214,8 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
         "joint_with": [combos[r][1] for r in roles],
         **{k: _column(acts_in, k) for k in ("status", "start_date", "end_date", "percent_complete", "result")},
     }
-    _insert(con, "activity", acts)
+    if acts_in or table is None:
+        _insert(con, "activity", acts)
     inds = [
         {**{k: i.get(k) for k in ("indicator_id", "name", "unit", "baseline", "baseline_date", "target",
                                   "target_date", "actual", "comment")},
@@ -223,12 +230,44 @@ def insert_report(con: duckdb.DuckDBPyConnection, report, meta: UploadMeta, peri
     _insert(con, "result", _frame([{**r, "row_no": r["row"]} for r in report.results], res_cols, upload_id))
     risk_cols = ["row_no", "kind", "description", "severity", "mitigation", "owner", "due_date"]
     _insert(con, "risk", _frame([{**r, "row_no": r["row"]} for r in report.risks], risk_cols, upload_id))
+    rows_of_reasons = getattr(reasons, "table", None)  # isc.status.ReasonRows: a large report's reasons
+    if rows_of_reasons is not None and batch is None:
+        reasons = reasons.head
     why = [{"kind": r.kind, "ref": r.ref, "label": r.label, "status": r.status, "detail_key": r.key,
             "detail_params": _json(r.params), "label_key": r.label_key}
            for r in reasons if r.status != "on_track" or r.kind == "report"]
     why_cols = ["kind", "ref", "label", "status", "detail_key", "detail_params", "label_key"]
     _insert(con, "status_reason", _frame(why, why_cols, upload_id))
+    if rows_of_reasons is not None and batch is None:
+        kept = rows_of_reasons.filter(pc.or_(pc.not_equal(rows_of_reasons.column("status"), "on_track"),
+                                             pc.equal(rows_of_reasons.column("kind"), "report")))
+        _insert(con, "status_reason", {"upload_id": pa.repeat(pa.scalar(upload_id, pa.int64()), kept.num_rows),
+                                       **{c: kept.column(c) for c in why_cols}})
     return upload_id, seq
+
+
+def _activity_arrays(table: pa.Table, upload_id: int, sectors: tuple[str, ...]) -> dict:
+    """The activity table's columns from validated activities kept as Arrow (isc.report.Records):
+    partners and joint_with are the Sectors whose role is Partner (Joint), in Sector order, taken
+    from the 32 possible lists by a code with one bit per Sector."""
+    def code(role: str) -> pa.Array:
+        bits = [pc.multiply(pc.fill_null(pc.equal(table.column(f"role_{s}"), role), False).cast(pa.int32()), 1 << n)
+                for n, s in enumerate(sectors)]
+        total = bits[0]
+        for b in bits[1:]:
+            total = pc.add(total, b)
+        return total
+
+    lists = pa.array([[s for n, s in enumerate(sectors) if k >> n & 1] for k in range(1 << len(sectors))],
+                     pa.list_(pa.string()))
+    return {
+        "upload_id": pa.repeat(pa.scalar(upload_id, pa.int64()), table.num_rows),
+        "row_no": table.column("row"),
+        **{k: table.column(k) for k in ("activity_id", "title", "description", "lead_sector")},
+        "partners": lists.take(code("Partner")),
+        "joint_with": lists.take(code("Joint")),
+        **{k: table.column(k) for k in ("status", "start_date", "end_date", "percent_complete", "result")},
+    }
 
 
 _LIST_SEP = "\x1f"  # the unit separator: never in a Sector code
@@ -259,9 +298,11 @@ def _insert(con, table: str, columns: dict[str, list]) -> None:
         [table],
     ).fetchall())
     try:
-        arrays = [pa.array(values, _ARROW_TYPES[types[c]], from_pandas=True) for c, values in columns.items()]
+        arrays = [values.cast(_ARROW_TYPES[types[c]]) if isinstance(values, pa.Array | pa.ChunkedArray)
+                  else pa.array(values, _ARROW_TYPES[types[c]], from_pandas=True) for c, values in columns.items()]
     except (KeyError, TypeError, ValueError, OverflowError, pa.ArrowException):
-        _insert_cast(con, table, pd.DataFrame(columns), types)
+        plain = {c: v.to_pylist() if isinstance(v, pa.Array | pa.ChunkedArray) else v for c, v in columns.items()}
+        _insert_cast(con, table, pd.DataFrame(plain), types)
         return
     incoming = pa.Table.from_arrays(arrays, names=list(columns))
     con.register("_incoming", incoming)
