@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import html
 import io
+import logging
 import re
 import resource
 import struct
@@ -624,6 +625,9 @@ def _shared_string_filled(zf: zipfile.ZipFile, index: int) -> bool:
     return False
 
 
+# fastexcel logs a warning for every column it finds empty ("falling back to string"): an empty
+# optional column is ordinary here, and its dtype does not matter (_read_columnar checks the types).
+logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
 _DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 _EXCEL_LEAP_BUG_END = dt.datetime(1900, 3, 1)  # before it, readers disagree about Excel's serial dates
 

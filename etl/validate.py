@@ -642,7 +642,7 @@ def _is_text(arr: pa.Array) -> bool:
 def _filled_cells(arr: pa.Array) -> pa.Array:
     """Which cells of an ArrowRows column hold something (not empty, not only whitespace)."""
     if pa.types.is_null(arr.type):
-        return pa.array([False] * len(arr))
+        return pa.array([False] * len(arr), pa.bool_())
     if _is_text(arr):
         return pc.fill_null(pc.match_substring_regex(arr, _FILLED_TEXT), False)
     return arr.is_valid()
@@ -674,7 +674,7 @@ def _fast_arrow(c: spec.Column, arr: pa.Array, ref: Reference) -> tuple[pa.Array
         values = arr.cast(target)
         low, high = pa.scalar(MIN_DATE, target), pa.scalar(MAX_DATE, target)
         fast = pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
-    fast = pc.fill_null(fast, False) if fast is not None else pa.array([False] * len(arr))
+    fast = pc.fill_null(fast, False) if fast is not None else pa.array([False] * len(arr), pa.bool_())
     slow = pc.invert(fast)
     if not c.required:  # an optional blank cell is simply None
         slow = pc.and_(slow, _filled_cells(arr))
@@ -688,7 +688,7 @@ def _columnar_table(sheet: spec.TableSheet, rows: ArrowRows, positions: dict[str
     order. Column by column at Arrow speed; the cells that could raise an issue go one at a time
     through the very same code as the other path (_convert), in row order."""
     by_position = [rows.column(j) for j in range(len(rows.header))]
-    kept_mask = pa.array([False] * (len(rows) - 1))
+    kept_mask = pa.array([False] * (len(rows) - 1), pa.bool_())
     for arr in by_position:
         kept_mask = pc.or_(kept_mask, _filled_cells(arr))
     kept = pc.indices_nonzero(kept_mask)
