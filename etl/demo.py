@@ -313,10 +313,12 @@ def _load(con, ref: Reference, path: Path, item: tuple, name: str, data: bytes, 
     return outcome
 
 
-def _fresh(path: Path, ref: Reference) -> None:
+def _fresh(path: Path, ref: Reference | None) -> None:
+    """No database file; then (with `ref`) one with the schema and the reference data."""
     for f in (path, Path(str(path) + ".wal")):
         f.unlink(missing_ok=True)
-    init_db(path, ref)
+    if ref is not None:
+        init_db(path, ref)
 
 
 def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
@@ -387,7 +389,7 @@ class Build:
             names = [_name(th, se, pe, rep, rev) for th, se, pe, rep, _, rev in items]
             first = {str(self.last), str(self.last.previous())}
             n_first = sum(1 for it in items if str(it[2]) in first)
-            _fresh(self.path, ref)
+            _fresh(self.path, None)
             with connection.shared_writer(self.path) as shared:
                 self._started.set()
                 con = shared.cursor()
@@ -395,9 +397,12 @@ class Build:
                     workbooks = _workbooks(items, names)
                     bounds = [0, n_first, *range(n_first + self.CHUNK, self.total, self.CHUNK), self.total]
                     for lo, hi in zip(bounds, bounds[1:], strict=False):
-                        with connection.transaction(con), writes.batch(con):
-                            for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
-                                _load(con, ref, self.path, item, name, next(workbooks), None)
+                        with connection.transaction(con):
+                            if lo == 0:  # the schema and reference data with the first quarters: one commit
+                                init_db(self.path, ref, con)
+                            with writes.batch(con):
+                                for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
+                                    _load(con, ref, self.path, item, name, next(workbooks), None)
                         self.loaded = hi
                         if hi >= n_first and not self.first_ready.is_set():
                             self.first_ready.set()

@@ -7,6 +7,7 @@ name it came with) and loaded in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -101,12 +102,14 @@ def check(data: bytes, ref: Reference) -> Validation:
         return validate(raw, ref)
 
 
-def init_db(db: str | os.PathLike | None = None, ref: Reference | None = None) -> None:
-    """Create or migrate the schema and refresh the reference tables from the CSV files."""
+def init_db(db: str | os.PathLike | None = None, ref: Reference | None = None,
+            con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Create or migrate the schema and refresh the reference tables from the CSV files (in the
+    transaction `con` holds, when given: the demo build's first)."""
     ref = ref or Reference.load()
-    with connection.write(db) as con:
-        schema.ensure_schema(con)
-        writes.replace_reference(con, ref.tables)
+    with contextlib.nullcontext(con) if con is not None else connection.write(db) as c:
+        schema.ensure_schema(c)
+        writes.replace_reference(c, ref.tables)
 
 
 class _Original:

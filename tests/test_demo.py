@@ -12,7 +12,7 @@ import pytest
 
 from etl import demo
 from etl.load import load_bytes
-from isc.db import connection, writes
+from isc.db import connection, schema, writes
 from tests.conftest import DEMO_LAST_PERIOD
 
 # Two themes of the demo (76 reports, a revised report among the first quarters' and others later).
@@ -122,3 +122,39 @@ def test_a_batch_sees_the_live_uploads_before_it_and_its_own(tmp_path, small_pla
     assert [o["outcome"] for o in want] == ["loaded", "unchanged", "loaded", "loaded", "unchanged", "loaded"]
     assert got == want
     _same(_contents(tmp_path / "b" / "isc.duckdb"), _contents(tmp_path / "a" / "isc.duckdb"))
+
+
+def test_reference_data_is_stored_as_inserts_row_by_row_stored_it(tmp_path):
+    """replace_reference writes each table in one statement: the same rows, values and types as one
+    parameterised INSERT per row (what it did before), in the same order."""
+    ref = demo._ref()
+
+    def row_by_row(con, tables):
+        for table, (name, columns) in writes.REFERENCE_TABLES.items():
+            con.execute(f"DELETE FROM {table}")
+            for i, row in enumerate(tables[name], start=1):
+                rec = [writes._cell(row.get(c), c) for c in columns]
+                if "position" in columns and rec[columns.index("position")] is None:
+                    rec[columns.index("position")] = i
+                con.execute(f"INSERT INTO {table} VALUES ({', '.join('?' for _ in columns)})", rec)
+        con.execute("DELETE FROM ref_text")
+        for table in writes.LOCALISED_TABLES:
+            for row in tables[writes.REFERENCE_TABLES[table][0]]:
+                for column, value in row.items():
+                    m = writes._LOCALISED_COLUMN.match(column or "")
+                    if m and value and row.get("code"):
+                        con.execute("INSERT OR REPLACE INTO ref_text VALUES (?, ?, ?, ?, ?)",
+                                    [table, row["code"], m[1], m[2], value])
+
+    def stored(path: Path, fill) -> dict:
+        with connection.write(path) as con:
+            schema.ensure_schema(con)
+            fill(con, ref.tables)
+            tables = [*writes.REFERENCE_TABLES, "ref_text"]
+            return {t: (con.execute(f"SELECT * FROM {t}").fetchall(),
+                        con.execute(f"SELECT typeof(COLUMNS(*)) FROM {t} LIMIT 1").fetchall()) for t in tables}
+
+    got = stored(tmp_path / "a" / "isc.duckdb", writes.replace_reference)
+    want = stored(tmp_path / "b" / "isc.duckdb", row_by_row)
+    assert all(rows for rows, _ in want.values())
+    assert got == want

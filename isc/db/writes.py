@@ -65,12 +65,7 @@ def replace_reference(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dic
                 rec["position"] = i
             records.append(rec)
         con.execute(f"DELETE FROM {table}")
-        if records:
-            frame = pd.DataFrame.from_records(records, columns=columns).astype(object)
-            frame = frame.where(frame.notna(), None)
-            placeholders = ", ".join("?" for _ in columns)
-            con.executemany(f"INSERT INTO {table} VALUES ({placeholders})",
-                            frame.itertuples(index=False, name=None))
+        _insert_text(con, table, columns, [[rec[c] for rec in records] for c in columns])
         counts[table] = len(records)
     texts = []
     for table in LOCALISED_TABLES:
@@ -80,10 +75,31 @@ def replace_reference(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dic
                 if m and value and row.get("code"):
                     texts.append((table, row["code"], m[1], m[2], value))
     con.execute("DELETE FROM ref_text")
-    if texts:
-        con.executemany("INSERT OR REPLACE INTO ref_text VALUES (?, ?, ?, ?, ?)", texts)
     counts["ref_text"] = len(texts)
+    texts = list({t[:4]: t for t in texts}.values())  # a repeated key: the last one, as INSERT OR REPLACE kept
+    _insert_text(con, "ref_text", ["tbl", "code", "field", "lang", "text"],
+                 [list(c) for c in zip(*texts, strict=True)] or None)
     return counts
+
+
+def _insert_text(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list] | None) -> None:
+    """Rows given as columns of values inserted in one statement, each value as text cast by DuckDB
+    to its column's type, as the parameters of an INSERT per row would be: reference data is a few
+    hundred rows, and a statement per row was most of a first start's database setup."""
+    if not columns or not columns[0]:
+        return
+    types = dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
+        [table],
+    ).fetchall())
+    arrays = [pa.array([None if v is None else str(v) for v in values], pa.string()) for values in columns]
+    con.register("_reference", pa.Table.from_arrays(arrays, names=names))
+    try:
+        cast = ", ".join(f'CAST("{c}" AS {types[c]})' for c in names)
+        con.execute(f"INSERT INTO {table} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in names)}) "
+                    f"SELECT {cast} FROM _reference")
+    finally:
+        con.unregister("_reference")
 
 
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
