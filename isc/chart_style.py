@@ -19,12 +19,14 @@ missing / not yet due), series, roles and coverage.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from isc import completeness as comp
+from isc.font_metrics import arial_px
 from isc.i18n import DEFAULT, translate
 from isc.status import ALL, AT_RISK, COMPLETED, NOT_REPORTED, OFF_TRACK, ON_TRACK
 
@@ -93,6 +95,8 @@ TEMPLATE = go.layout.Template(
 )
 
 AS_OF_FONT = {"size": 13, "color": "#333333"}  # the "as of" line under every plot
+LABEL_PAD = 29  # px plotly's automargin adds to the widest tick label beside the plot
+HEATMAP_PAD = 8  # and beside a heatmap, this much more
 
 
 # --- fitting text to the width a chart gets ----------------------------------------------------
@@ -141,6 +145,102 @@ def legend_rows(names: list[str], width: float, size: float = 15) -> int:
     return rows
 
 
+def _values(value) -> list:
+    """A trace's data values as a plain list (lists, tuples, pandas and numpy arrays alike)."""
+    if value is None or isinstance(value, (str, dict)):
+        return []
+    return list(value.tolist() if hasattr(value, "tolist") else value)
+
+
+def _number_text(value: float, exact: bool) -> str:
+    """About the widest tick label plotly writes for numbers up to `value`: whole numbers with a
+    thousands separator (all digits are equally wide in Arial), a decimal on small ranges."""
+    text = f"{abs(value):,.0f}"
+    if not exact and abs(value) < 5:
+        text += ".5"
+    return ("-" if value < 0 else "") + text
+
+
+def _tick_labels(axis: dict, traces: list[dict], letter: str, name: str) -> list[str]:
+    """The widest tick labels the axis will show, as far as the figure tells: its ticktext, else
+    the category values of the traces drawn on it, else numbers up to its range or data."""
+    if axis.get("visible") is False or axis.get("showticklabels") is False:
+        return []
+    prefix, suffix = str(axis.get("tickprefix", "")), str(axis.get("ticksuffix", ""))
+    if axis.get("ticktext") is not None:
+        return [str(v) for v in axis["ticktext"]]
+    if axis.get("tickvals") is not None and axis.get("type") != "category":
+        vals = _values(axis["tickvals"])
+        if all(isinstance(v, (int, float)) for v in vals):
+            return [f"{prefix}{_number_text(v, float(v).is_integer())}{suffix}" for v in vals]
+        return [str(v) for v in vals]
+    ref = letter + name[len(letter) + 4 :]  # "yaxis2" -> "y2"
+    values = [
+        v for tr in traces if (tr.get(f"{letter}axis") or letter) == ref for v in _values(tr.get(letter))
+    ]
+    if any(isinstance(v, str) for v in values) or axis.get("type") == "category":
+        return [str(v) for v in values]
+    numbers = [v for v in values if isinstance(v, (int, float)) and v == v] + _values(axis.get("range"))
+    if not numbers or axis.get("type") == "date":
+        return []
+    exact = all(float(v).is_integer() for v in numbers)
+    # plotly pads its automatic range: a bar of 98 may get a tick at 100
+    ends = (
+        max(numbers) * (1 if axis.get("range") else 1.1),
+        min(numbers) * (1 if axis.get("range") else 1.1),
+    )
+    return [f"{prefix}{_number_text(v, exact)}{suffix}" for v in ends]
+
+
+def _label_px(text: str, size: float) -> float:
+    """The drawn width of one line of plotly text (its tags dropped, its entities as drawn)."""
+    text = re.sub(r"<[^>]+>", "", str(text))
+    return arial_px(text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"), size)
+
+
+def _axis_room(axis: dict, traces: list[dict], letter: str, name: str) -> float:
+    """The pixels the axis's tick labels and title take beside the plot (left of a y axis)."""
+    size = (axis.get("tickfont") or {}).get("size") or FONT_SIZE
+    lines = [line for label in _tick_labels(axis, traces, letter, name) for line in str(label).split("<br>")]
+    room = max((_label_px(line, size) for line in lines), default=0.0)
+    if not lines:
+        return 0.0
+    heatmap = any(tr.get("type") == "heatmap" for tr in traces)
+    return room + LABEL_PAD + (HEATMAP_PAD if heatmap else 0.0)
+
+
+def _colorbar_room(traces: list[dict], width: float) -> float:
+    """The pixels a heatmap's colour bar takes right of the plot (its ticks and title)."""
+    bars = [tr for tr in traces if tr.get("type") == "heatmap" and tr.get("showscale") is not False]
+    if not bars:
+        return 0.0
+    bar = bars[0].get("colorbar") or {}
+    z = [
+        v for row in _values(bars[0].get("z")) for v in (_values(row) or [row]) if isinstance(v, (int, float))
+    ]
+    ticks = max(
+        (_label_px(_number_text(v, all(float(x).is_integer() for x in z)), FONT_SIZE) for v in z), default=0
+    )
+    title = 1.25 * FONT_SIZE if (bar.get("title") or {}).get("text") else 0
+    # the bar stands at 2% of the plot's width right of it: assume a wide chart (a second pass otherwise)
+    return 0.02 * max(width, 1800) + 10 + bar.get("thickness", 30) + 6 + ticks + title + 12
+
+
+def reserve_margins(lay: dict, traces: list[dict], width: float) -> None:
+    """Widen the left and right margins to the room the axis labels and the colour bar take.
+
+    Why: plotly's automargin draws a chart, finds the labels do not fit the margins, and draws it
+    all again (about 2.3x the drawing time, the largest part of a page switch in the browser). A
+    margin already wide enough needs no second pass. The estimate errs wide (text_px); automargin
+    stays on, so a label wider than estimated still fits, at the cost of that second pass."""
+    left = max((_axis_room(axis, traces, "y", name) for name, axis in lay.items()
+                if re.fullmatch(r"yaxis\d*", name) and isinstance(axis, dict) and axis.get("side") != "right"),
+               default=0.0)  # fmt: skip
+    margin = lay.setdefault("margin", {})
+    margin["l"] = max(margin.get("l", 0), math.ceil(left))
+    margin["r"] = max(margin.get("r", 0), math.ceil(_colorbar_room(traces, width)))
+
+
 def summary(fig: go.Figure) -> str:
     """The one-sentence text summary (alt text) stored in the figure."""
     meta = fig.layout.meta or {}
@@ -187,8 +287,14 @@ def styled_figure(
     lay = {
         "template": TEMPLATE,
         # plotly anchors a title of several lines a little high: each key line moves it down 6 px
-        "title": {"text": title_text, "yref": "container", "y": 1 - (8 + 6 * key_lines) / height, "yanchor": "top",
-                  "font": {"size": title_size}, "pad": {"l": 6}},
+        "title": {
+            "text": title_text,
+            "yref": "container",
+            "y": 1 - (8 + 6 * key_lines) / height,
+            "yanchor": "top",
+            "font": {"size": title_size},
+            "pad": {"l": 6},
+        },
         "meta": {"summary": text},
         "xaxis": {"title": {"text": x_title or ""}},
         "yaxis": {"title": {"text": y_title or ""}},
@@ -203,7 +309,9 @@ def styled_figure(
         else:
             lay[key] = value
     top = 12 + 1.3 * title_size + 26 * key_lines
-    named = [d.get("name") for d in data if isinstance(d, dict) and d.get("name") and d.get("showlegend", True)]
+    named = [
+        d.get("name") for d in data if isinstance(d, dict) and d.get("name") and d.get("showlegend", True)
+    ]
     if lay.get("showlegend") is not False and len(named) > 1 and not empty:
         lay["legend"] = {
             **lay.get("legend", {}),
@@ -215,15 +323,17 @@ def styled_figure(
             "x": 0.01,
             "xanchor": "left",
         }
-        top += 8 + 30 * legend_rows(named, width)
+        top += 8 + 33 * legend_rows(named, width)  # a row of 15 px entries is 33 px high
     if lay["xaxis"].get("side") == "top" and lay["xaxis"].get("visible", True):
         top += 30 + (26 if x_title else 0)  # tick labels and axis title above the plot
     bottom = 8
     if lay["xaxis"].get("side") != "top" and lay["xaxis"].get("visible", True) and not empty:
-        bottom += 26 + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
+        tick_size = (lay["xaxis"].get("tickfont") or {}).get("size") or FONT_SIZE
+        bottom += 10 + tick_size + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
     margin = {"l": 20, "r": 20, **lay.get("margin", {})}
-    margin["t"] = max(margin.get("t", 0), top + 8)
-    margin["b"] = bottom + 26
+    # whole pixels: plotly compares the margins it computes with these, and a fraction would differ
+    margin["t"] = math.ceil(max(margin.get("t", 0), top + 8))
+    margin["b"] = math.ceil(bottom + 26)
     lay["margin"] = margin
     notes = list(lay.pop("annotations", []))
     notes.append(
@@ -255,6 +365,8 @@ def styled_figure(
         lay["xaxis"] = {**lay["xaxis"], "visible": False}
         lay["yaxis"] = {**lay["yaxis"], "visible": False}
     lay["annotations"] = notes
+    if not empty:
+        reserve_margins(lay, data, width)
     return go.Figure(data=[_inert(trace) for trace in data], layout=lay)
 
 
@@ -284,4 +396,3 @@ def _inert(trace: dict) -> dict:
         if isinstance(value, (str, list, tuple)):
             out[key] = _plain_text(value)
     return out
-
