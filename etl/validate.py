@@ -22,6 +22,7 @@ from dataclasses import field as dataclass_field
 from itertools import compress, repeat
 from operator import itemgetter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
@@ -655,6 +656,17 @@ def _filled_cells(arr: pa.Array) -> pa.Array:
     return arr.is_valid()
 
 
+def _control_bytes(arr: pa.Array) -> bool:
+    """Whether any text of a string column holds a control character (a byte below 0x20, or 0x7f),
+    looked for in the column's bytes at once."""
+    offsets, data = arr.buffers()[1], arr.buffers()[2]
+    if data is None or not len(arr):
+        return False
+    at = np.frombuffer(offsets, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    text = np.frombuffer(data, dtype=np.uint8)[at[0]:at[-1]]
+    return bool(np.any((text < 0x20) | (text == 0x7F)))
+
+
 def _fast_arrow(c: spec.Column, arr: pa.Array, ref: Reference) -> tuple[pa.Array, pa.Array]:
     """_fast_column on an Arrow column: (the converted column, null where not converted; which cells
     go the cell-by-cell way). Converted here is only what _fast_column converts without a word."""
@@ -663,8 +675,12 @@ def _fast_arrow(c: spec.Column, arr: pa.Array, ref: Reference) -> tuple[pa.Array
     fast = None
     if kind == "text" and _is_text(arr):
         values = pc.ascii_trim(arr.cast(target), _ASCII_WHITESPACE)  # str.strip() where the text is ASCII
-        fast = pc.and_(pc.and_(pc.string_is_ascii(arr), pc.match_substring_regex(values, _PLAIN_TEXT)),
-                       pc.less_equal(pc.utf8_length(values), c.max_length))
+        length = pc.utf8_length(values)
+        if _control_bytes(values):  # rare: the texts that hold one are told apart one by one
+            printable = pc.match_substring_regex(values, _PLAIN_TEXT)
+        else:
+            printable = pc.greater(length, 0)
+        fast = pc.and_(pc.and_(pc.string_is_ascii(arr), printable), pc.less_equal(length, c.max_length))
     elif kind in ("enum", "sector") and _is_text(arr):
         allowed = {v: v for v in (c.choices if kind == "enum" else ref.sector_codes)}
         if kind == "enum":
