@@ -301,6 +301,23 @@ def test_a_report_with_warnings_only_loads_the_same_rows_either_way(monkeypatch,
     assert any(r[5] == "reason.delayed" for r in stored[0][1]["status_reason"])
 
 
+def test_control_characters_and_escapes_in_texts_read_the_same(monkeypatch):
+    data = W.to_bytes(_messy_wb(80, errors=False))
+    texts = {b"Joint activity 24<": b"Joint\tactivity 24<", b"Joint activity 25<": b"Bell_x0007_ring 25<",
+             b"Joint activity 26<": b"Line\nbreak_x000D_ 26<", b"Joint activity 27<": b"_x005F_x0041_ 27<"}
+
+    def edit(xml: bytes) -> bytes:
+        for old, new in texts.items():
+            assert old in xml
+            xml = xml.replace(old, new, 1)
+        return xml
+
+    edited = _sheet_xml(data, 3, edit)
+    assert _assert_same(monkeypatch, edited)
+    monkeypatch.setattr(reader, "COLUMNAR_BYTES", 0)
+    assert "text_control" in {i.key for i in L.check(edited, W.REF).issues}
+
+
 def test_dates_and_percentages_typed_as_text_go_cell_by_cell_the_same(monkeypatch):
     wb = _messy_wb(60, errors=False)
     for row in range(2, 62):
