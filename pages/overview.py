@@ -23,16 +23,25 @@ from pages.common import (
 )
 from pages.identity import hide_emails
 
+WHY_KEY = "overview_why"  # the expander's open state, in session_state
+
 
 def why_list(themes: dict[str, str], period: str, sector: str | None) -> None:
     """The "Why?" of the off-track and at-risk themes as a list that wraps in a narrow column: per
-    theme, the indicators and activities that are behind, one line each (no sideways scrolling)."""
-    reasons = q("status_reasons", None, period, themes=tuple(themes))
-    if sector:
-        reasons = reasons[reasons["sector"] == sector]
-    behind = reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])
-    view = reasons_view(reasons)[behind]
-    with st.expander(t("overview.why_these"), icon=":material/help:"):
+    theme, the indicators and activities that are behind, one line each (no sideways scrolling).
+
+    Built and sent only once opened (Streamlit's lazy expander: opening it reruns the page): with
+    many themes the list is long (half a megabyte of text on bench/large_dataset.py), and every
+    visit to the Overview would otherwise build, send and lay it out unseen."""
+    box = st.expander(t("overview.why_these"), icon=":material/help:", key=WHY_KEY, on_change="rerun")
+    with box:
+        if not box.open:
+            return
+        reasons = q("status_reasons", None, period, themes=tuple(themes))
+        if sector:
+            reasons = reasons[reasons["sector"] == sector]
+        behind = reasons["status"].isin([rule.OFF_TRACK, rule.AT_RISK])
+        view = reasons_view(reasons)[behind]
         if view.empty:
             st.write(t("common.why_nothing"))
         parts = []

@@ -208,6 +208,8 @@ def test_switching_to_french_makes_the_overview_french(demo_db, via):
     sidebar = [e.label for e in at.sidebar.selectbox]
     assert sidebar[:2] == ["Langue", "Période"]
     # the "Why?" list (issue 15): the rule's own words in French
+    at.session_state["overview_why"] = True  # opened (its list is built only then)
+    at.run()
     why = " ".join(m.value for m in next(e for e in at.expander if e.label.startswith("Pourquoi")).markdown)
     assert any(w in why for w in (": valeur réelle", ": en retard", ": signalée", ": aucune")), why
     assert not any(w in why for w in (": actual ", ": overdue:", ": reported as")), why

@@ -76,6 +76,19 @@ def test_overview_fits_one_1080p_screen(server, page):
     assert overflow <= 4, f"the overview scrolls by {overflow}px at 1920x1080"
 
 
+def test_overview_why_list_is_built_when_opened(server, page):
+    """The Overview's "Why?" list is sent only once its expander is opened (a rerun): closed, it
+    holds nothing; one click shows the indicators and activities behind the statuses."""
+    open_page(page, server.url, PAGES["overview"])
+    box = page.locator('[data-testid="stExpander"]').filter(has_text="Why? The indicators")
+    assert box.count() == 1
+    assert box.locator('[data-testid="stMarkdownContainer"] li').count() == 0
+    box.locator("summary").click()
+    box.locator('[data-testid="stMarkdownContainer"] li').first.wait_for(state="visible", timeout=30_000)
+    wait_idle(page)
+    assert box.locator('[data-testid="stMarkdownContainer"] li').count() >= 3
+
+
 def test_url_restores_filters_and_carries_them_across_pages(server, page):
     climate = Reference.load().theme_names["CLIM"]
     open_page(page, server.url, PAGES["overview"], "period=2025-Q3&theme=CLIM")
