@@ -640,6 +640,7 @@ def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
     besides empty cells."""
     import fastexcel  # noqa: PLC0415 - only large sheets need it
 
+    _arrow_within_limits()
     try:
         loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=0, schema_sample_rows=None,
                                                       dtype_coercion="strict")
@@ -665,6 +666,15 @@ def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
                   or pa.types.is_int64(t) or pa.types.is_null(t)):
             return None
     return ArrowRows(batch)
+
+
+def _arrow_within_limits() -> None:
+    """Under an address-space limit (etl.sandbox), Arrow allocates with malloc: its default
+    allocator (mimalloc) reserves about a gigabyte of address space at its first allocation,
+    which a check limited to 1.5 GB cannot spare."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY and pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 class ArrowRows(Sequence):

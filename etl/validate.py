@@ -632,7 +632,7 @@ _FILLED_TEXT = "[^" + "".join(f"\\x{{{ord(ch):x}}}" for ch in _WHITESPACE) + "]"
 # Printable ASCII, once stripped: a text the cell-by-cell path keeps (stripped), silently.
 _PLAIN_TEXT = r"^[\x20-\x7e]+$"
 _ASCII_WHITESPACE = "".join(ch for ch in _WHITESPACE if ch.isascii())
-_BLANK_STARTS = pa.array(["", *_WHITESPACE])
+_BLANK_STARTS = ("", *_WHITESPACE)  # (a tuple, not an Arrow array: nothing is allocated on import)
 _ARROW_KIND = {"text": pa.string(), "enum": pa.string(), "sector": pa.string(), "number": pa.float64(),
                "percent": pa.float64(), "date": pa.date32()}
 
@@ -647,7 +647,7 @@ def _filled_cells(arr: pa.Array) -> pa.Array:
         return pa.array([False] * len(arr), pa.bool_())
     if _is_text(arr):
         # only a text that is empty or starts with whitespace can be blank: those alone are searched
-        maybe_blank = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_BLANK_STARTS)
+        maybe_blank = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=pa.array(_BLANK_STARTS, arr.type))
         filled = pc.fill_null(pc.and_(arr.is_valid(), pc.invert(maybe_blank)), False)
         if pc.any(maybe_blank).as_py():
             found = pc.fill_null(pc.match_substring_regex(arr.filter(maybe_blank), _FILLED_TEXT), False)

@@ -427,3 +427,37 @@ def test_records_and_reason_rows_read_as_the_lists_they_stand_for():
         ind = [S.Reason("indicator", "I-1", "x", S.AT_RISK, S.NO_ACTUAL)]
         assert ind + reasons == ind + S.activity_reasons(dicts, end)[1]
         assert S.assess_report([], records, end)[0] == S.assess_report([], dicts, end)[0]
+
+
+def test_a_large_report_checked_in_the_sandbox_is_read_the_columnar_way_within_its_memory_limit():
+    """Under the check's address-space limit Arrow must not reserve its allocator's gigabyte: the
+    sandboxed check of a large report gives what the check in this process gives."""
+    import importlib.util
+
+    from etl import sandbox
+
+    spec_ = importlib.util.spec_from_file_location("bench_etl", W.Path(__file__).parent.parent / "bench" / "bench_etl.py")
+    bench = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(bench)
+    data = bench.big_workbook(4000)
+    raw = reader.read_workbook(data)
+    assert isinstance(raw.sheets["Activities"], reader.ArrowRows)  # over COLUMNAR_BYTES
+    here = L.check(data, W.REF)
+    checked = sandbox.check(data, W.REF, mark="later", memory=1024 * 1024 * 1024)
+    assert checked.validation.ok and here.ok
+    assert _issues(checked.validation) == _issues(here) and _report(checked.validation) == _report(here)
+    assert isinstance(checked.validation.report.activities, R.Records)
+
+
+def test_importing_the_check_allocates_nothing_with_arrow():
+    """The check's modules are preloaded in the sandbox's forkserver, before its children limit their
+    address space: an Arrow allocation on import would reserve the allocator's gigabyte in every
+    child (seen once: the check of a large report then ran out of its 1 GB)."""
+    import subprocess
+    import sys
+
+    code = ("import etl.load, etl.annotate, etl.sandbox, etl.preview, isc.status, isc.report, pyarrow as pa; "
+            "print(pa.default_memory_pool().max_memory())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=W.Path(__file__).parent.parent)
+    assert out.stdout.split()[-1] == "0"
