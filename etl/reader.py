@@ -640,6 +640,8 @@ def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
     besides empty cells."""
     import fastexcel  # noqa: PLC0415 - only large sheets need it
 
+    from etl import spec  # noqa: PLC0415 - the template's column headers
+
     _arrow_within_limits()
     try:
         loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=0, schema_sample_rows=None,
@@ -648,10 +650,15 @@ def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
         if any(c.column_name_from != "looked_up" or c.absolute_index != n for n, c in enumerate(columns)):
             return None
         batch = loaded.to_arrow()
-    except fastexcel.FastExcelError:
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - whatever fastexcel could not do, calamine does as before
         return None
+    # Each header one of the template's, once: a text cell holding exactly that (fastexcel names
+    # a column after its header cell's value, whatever its kind, and renames a repeated one).
     names = batch.schema.names
-    if len(set(names)) != len(names) or any(not n or not n.strip() for n in names):
+    headers = {c.header for s in spec.TABLE_SHEETS for c in s.columns}
+    if len(set(names)) != len(names) or not set(names) <= headers:
         return None
     for arr in batch.columns:
         t = arr.type

@@ -389,6 +389,18 @@ def test_the_hostile_corpus_and_fuzzed_files_read_and_validate_the_same_either_w
     assert columnar > 20  # most of them did go the columnar way
 
 
+def test_headers_that_are_not_the_templates_texts_are_read_by_calamine(monkeypatch):
+    for header, value in (("result", 5.0), ("result", "Result achieved "), ("result", "Title"),
+                          ("description", dt.date(2025, 1, 1)), ("result", "Extra")):
+        wb = _messy_wb(30, errors=False)
+        W.set_cell(wb, "Activities", header, 1, value)
+        assert not _assert_same(monkeypatch, W.to_bytes(wb)), (header, value)
+    wb = _messy_wb(30, errors=False)
+    wb["Activities"]["O1"] = "Comments"  # an extra column
+    wb["Activities"]["O5"] = "typed beside the table"
+    assert not _assert_same(monkeypatch, W.to_bytes(wb))
+
+
 def test_a_sheet_whose_cells_do_not_start_at_a1_is_read_by_calamine(monkeypatch):
     wb = _messy_wb(30, errors=False)
     wb["Activities"].insert_rows(1)  # the header on row 2: fastexcel would count it as its first row
