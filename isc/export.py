@@ -222,11 +222,16 @@ def print_figure(
 
     Captioned (default): numbered title, caption and source under the plot, for e-mail. `alone`:
     the plot and its key only (no title, caption or source), for Word and slides, which carry
-    their own numbered caption, title and source line."""
-    out = go.Figure(fig.to_dict())  # to_dict is a deep copy already
+    their own numbered caption, title and source line.
+
+    Laid out on the figure's dict and validated once, in the final go.Figure: plotly checks every
+    property it is given, and an update_layout on the figure cost twice the figure itself (a
+    Council pack lays out 12 of them)."""
+    out = fig.to_dict()  # a deep copy
+    data, lay = out["data"], out.setdefault("layout", {})
     layout_w, layout_h = WIDTH_PX // SCALE, HEIGHT_PX // SCALE
     # Keep the screen title's second line (e.g. the status key of a heatmap): it explains the marks.
-    screen_title = out.layout.title.text or ""
+    screen_title = (lay.get("title") or {}).get("text") or ""
     subtitle = screen_title[screen_title.find("<br>") :] if "<br>" in screen_title else ""
     subtitle = re.sub(r"^<br>|</?sup>", "", subtitle).strip()
     if alone:  # the key, if any, is the only text above the plot
@@ -239,8 +244,6 @@ def print_figure(
             "xanchor": "left",
             "font": {"size": TITLE_PX},
         }
-    # Everything below is gathered into one update_layout (each plotly update walks the figure:
-    # a dozen of them took most of the time of a pack's figure).
     layout = {
         "width": layout_w,
         "height": layout_h,
@@ -252,19 +255,20 @@ def print_figure(
     }
     # Drop on-screen annotations that sit below the plot (e.g. the screen "as of" line), and
     # bring the others (panel titles) down to print size so neighbouring panels do not collide.
-    keep = [a for a in (out.layout.annotations or []) if not (a.yref == "paper" and (a.y or 0) < 0)]
+    keep = [a for a in lay.get("annotations", []) if not (a.get("yref") == "paper" and (a.get("y") or 0) < 0)]
     for a in keep:
-        a.font.size = min(a.font.size or FONT_PX, FONT_PX)
-        if a.xanchor in (None, "auto"):  # "auto" left-aligns a panel title placed left of 1/3
-            a.xanchor = "center"
-    out.layout.annotations = keep
+        a.setdefault("font", {})["size"] = min(a["font"].get("size") or FONT_PX, FONT_PX)
+        if a.get("xanchor") in (None, "auto"):  # "auto" left-aligns a panel title placed left of 1/3
+            a["xanchor"] = "center"
+    lay["annotations"] = keep
     # Top: title (+ its key line), then the legend in its own band, then the plot. Bottom: axis
     # labels, then the caption and source pinned to the bottom edge, however many lines they take.
-    entries = [t.name or "" for t in out.data if t.showlegend is not False]
-    legend = out.layout.showlegend is not False and len(entries) > 1
+    entries = [t.get("name") or "" for t in data if t.get("showlegend") is not False]
+    legend = lay.get("showlegend") is not False and len(entries) > 1
     top = (34 if subtitle else 14) if alone else 40 + (30 if subtitle else 0)
-    xaxes = list(out.select_xaxes())
-    if any(ax.side == "top" for ax in xaxes):
+    xaxes = [n for n in lay if re.fullmatch(r"xaxis\d*", n)] or ["xaxis"]
+    yaxes = [n for n in lay if re.fullmatch(r"yaxis\d*", n)] or ["yaxis"]
+    if any((lay.get(n) or {}).get("side") == "top" for n in xaxes):
         top += 55  # tick labels and axis title above the plot
     if legend:
         layout["legend"] = {"yref": "container", "y": 1 - top / layout_h, "yanchor": "top", "x": 0.01,
@@ -274,39 +278,50 @@ def print_figure(
         top += 10 + 24 * rows
     caption = _wrap(localise_numbers(item.caption, lang), 115) + "<br><i>" + source + "</i>"
     bottom = 70 if alone else 78 + 18 * (caption.count("<br>") + 1)
-    if any(ax.tickangle not in (None, 0) for ax in xaxes):
+    if any((lay.get(n) or {}).get("tickangle") not in (None, 0) for n in xaxes):
         bottom += 40  # slanted tick labels (quarters) need the height of their diagonal
-    for ax in [*xaxes, *out.select_yaxes()]:
-        layout[ax.plotly_name] = {"title": {"font": {"size": FONT_PX}}, "tickfont": {"size": SMALL_PX}}
-    left, right = _left_margin(out), 30
+    for name in [*xaxes, *yaxes]:
+        layout[name] = {"title": {"font": {"size": FONT_PX}}, "tickfont": {"size": SMALL_PX}}
+    left, right = _left_margin(data), 30
     layout["margin"] = {"l": left, "r": right, "t": top, "b": bottom}
-    out.update_layout(layout)
-    if alone:
-        return out
-    plot_h = layout_h - top - bottom
-    out.add_annotation(
-        text=caption,
-        xref="paper",
-        yref="paper",
-        x=-(left - 12) / (layout_w - left - right),  # from the image's left edge, not the plot's
-        y=-(bottom - 6) / plot_h,
-        xanchor="left",
-        yanchor="bottom",
-        showarrow=False,
-        align="left",
-        font={"size": SMALL_PX, "color": "#333333"},
-    )
-    return out
+    _merge(lay, layout)
+    if not alone:
+        plot_h = layout_h - top - bottom
+        lay["annotations"].append(
+            {
+                "text": caption,
+                "xref": "paper",
+                "yref": "paper",
+                "x": -(left - 12) / (layout_w - left - right),  # from the image's left edge, not the plot's
+                "y": -(bottom - 6) / plot_h,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "align": "left",
+                "font": {"size": SMALL_PX, "color": "#333333"},
+            }
+        )
+    return go.Figure(out)
 
 
-def _left_margin(fig: go.Figure) -> int:
+def _merge(into: dict, update: dict) -> None:
+    """Merge `update` into `into` as plotly's update_layout does: dicts merge key by key, any
+    other value replaces."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _left_margin(data: list[dict]) -> int:
     """Room for the y tick labels, reserved up front so the caption can start at the image edge.
 
     Plotly's automargin would widen the margin itself, but then the caption (placed relative to
     the plot) would move right and run off the image when the labels are long theme names."""
     longest = 0
-    for trace in fig.data:
-        ys = getattr(trace, "y", None)
+    for trace in data:
+        ys = trace.get("y")
         if ys is not None and len(ys) and all(isinstance(v, str) for v in ys):
             longest = max(longest, *(len(v) for v in ys))
     return max(70, min(420, round(24 + SMALL_PX * 0.52 * longest)))
