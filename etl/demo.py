@@ -13,22 +13,27 @@ overlap finder, listed in DUPLICATE_PAIRS).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import random
+import signal
 import tarfile
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from etl import spec
-from etl.load import Outcome, init_db, load_bytes
+from etl.load import Outcome, check, init_db, load_bytes
 from etl.reference import Reference
+from etl.validate import Validation
 from isc.db import connection, writes
 from isc.periods import Period, latest_ended, period_range
 
@@ -299,13 +304,78 @@ def _workbooks(items: list, names: list[str]) -> Iterator[bytes]:
         bundle.close()
 
 
-def _load(con, ref: Reference, path: Path, item: tuple, name: str, data: bytes, workdir: Path | None) -> Outcome:
+def _check_all(datas: list[bytes]) -> list[Validation]:
+    """In a worker process: etl.load.check of each workbook (the reference data came with the fork)."""
+    ref = _ref()
+    return [check(data, ref) for data in datas]
+
+
+def _worker_started() -> None:
+    """A worker forked from the dashboard's server inherits its signal handlers: a worker stopped
+    with the server's process group must simply end, never run the server's shutdown."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+class _Checked:
+    """Each workbook with what etl.load.check makes of it, in order, checked ahead in worker
+    processes forked from this one (the modules and the reference data come with the fork, so a
+    worker starts in milliseconds) while this process inserts: reading and validating was most of
+    a demo load once its rows went in batches. Checking starts when this is made; `ahead` groups
+    of `group` workbooks are in flight at most. Without fork (or with one CPU) the validation is
+    None: load_bytes checks in this process, as it always did. close() ends the workers."""
+
+    def __init__(self, datas: Iterable[bytes], workers: int = 2, group: int = 10, ahead: int = 12):
+        self._source = iter(datas)
+        self._flight: deque = deque()
+        self._ready: Iterator[tuple[bytes, Validation | None]] = iter(())
+        self._group, self._ahead = group, ahead
+        self._pool = None
+        if workers >= 2 and (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods():
+            _ref()  # loaded before the fork: the workers have it
+            self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"),
+                                             initializer=_worker_started)
+            self._submit()
+
+    def _submit(self) -> None:
+        while len(self._flight) < self._ahead:
+            chunk = [data for _, data in zip(range(self._group), self._source, strict=False)]
+            if not chunk:
+                return
+            self._flight.append((chunk, self._pool.submit(_check_all, chunk)))
+
+    def __iter__(self) -> Iterator[tuple[bytes, Validation | None]]:
+        return self
+
+    def __next__(self) -> tuple[bytes, Validation | None]:
+        if self._pool is None:
+            return next(self._source), None
+        for pair in self._ready:
+            return pair
+        if not self._flight:
+            raise StopIteration
+        chunk, future = self._flight.popleft()
+        self._ready = zip(chunk, future.result(), strict=True)
+        self._submit()
+        return next(self._ready)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()
+
+
+def _load(con, ref: Reference, path: Path, item: tuple, name: str, data: bytes, workdir: Path | None,
+          validation: Validation | None = None) -> Outcome:
     theme, sector, period, report, at, rev = item
     shown = f"{theme}_{period}_{sector}{'_rev' if rev else ''}.xlsx"
     if workdir:
         (workdir / shown).write_bytes(data)
     outcome = load_bytes(data, shown, db=path, uploaded_by="demo", ref=ref, illustrative=True, uploaded_at=at,
-                         con=con)
+                         con=con, validation=validation)
     if not outcome.accepted and name:  # a bundled workbook the validator no longer takes: write it anew
         return _load(con, ref, path, item, "", _workbook((theme, str(period), sector, report)), workdir)
     if not outcome.accepted:
@@ -324,7 +394,8 @@ def _fresh(path: Path, ref: Reference | None) -> None:
 def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
                workdir: str | os.PathLike | None = None, progress=None) -> list[Outcome]:
     """Load every demo workbook (bundled, else written with the template writer) through etl.load,
-    in one transaction, its rows written together at the end (isc.db.writes.batch)."""
+    in one transaction, its rows written together at the end (isc.db.writes.batch), each checked
+    ahead in a worker process (_Checked)."""
     ref = _ref()
     last = last or latest_complete_period()
     path = connection.db_path(db)
@@ -333,9 +404,10 @@ def build_demo(db: str | os.PathLike | None = None, last: Period | None = None,
     names = [_name(th, se, pe, rep, rev) for th, se, pe, rep, _, rev in items]
     folder = Path(workdir) if workdir else None
     outcomes = []
-    with connection.write(path) as con, writes.batch(con):
-        for n, (item, name, data) in enumerate(zip(items, names, _workbooks(items, names), strict=True), start=1):
-            outcomes.append(_load(con, ref, path, item, name, data, folder))
+    with contextlib.closing(_Checked(_workbooks(items, names))) as workbooks, connection.write(path) as con, \
+            writes.batch(con):
+        for n, (item, name, (data, validation)) in enumerate(zip(items, names, workbooks, strict=True), start=1):
+            outcomes.append(_load(con, ref, path, item, name, data, folder, validation))
             if progress:
                 progress(n, len(items))
     return outcomes
@@ -390,11 +462,12 @@ class Build:
             first = {str(self.last), str(self.last.previous())}
             n_first = sum(1 for it in items if str(it[2]) in first)
             _fresh(self.path, None)
-            with connection.shared_writer(self.path) as shared:
+            # The workbooks are checked from now on, in worker processes, while the database is set up.
+            with contextlib.closing(_Checked(_workbooks(items, names))) as workbooks, \
+                    connection.shared_writer(self.path) as shared:
                 self._started.set()
                 con = shared.cursor()
                 try:
-                    workbooks = _workbooks(items, names)
                     bounds = [0, n_first, *range(n_first + self.CHUNK, self.total, self.CHUNK), self.total]
                     for lo, hi in zip(bounds, bounds[1:], strict=False):
                         with connection.transaction(con):
@@ -402,7 +475,8 @@ class Build:
                                 init_db(self.path, ref, con)
                             with writes.batch(con):
                                 for item, name in zip(items[lo:hi], names[lo:hi], strict=True):
-                                    _load(con, ref, self.path, item, name, next(workbooks), None)
+                                    data, validation = next(workbooks)
+                                    _load(con, ref, self.path, item, name, data, None, validation)
                         self.loaded = hi
                         if hi >= n_first and not self.first_ready.is_set():
                             self.first_ready.set()
