@@ -700,7 +700,9 @@ def _fast_arrow(c: spec.Column, arr: pa.Array, ref: Reference) -> tuple[pa.Array
     fast = pc.fill_null(fast, False) if fast is not None else pa.array([False] * len(arr), pa.bool_())
     slow = pc.invert(fast)
     if not c.required:  # an optional blank cell is simply None
-        slow = pc.and_(slow, _filled_cells(arr))
+        slow = pc.and_(slow, arr.is_valid())  # an empty cell is blank
+        if _is_text(arr) and pc.any(slow).as_py():  # texts of whitespace only too: those few are looked at
+            slow = pc.replace_with_mask(slow, slow, _filled_cells(arr.filter(slow)))
     return pc.if_else(fast, values, pa.nulls(len(arr), target)), slow
 
 
@@ -714,7 +716,10 @@ def _columnar_table(sheet: spec.TableSheet, rows: ArrowRows, positions: dict[str
     kept_mask = pa.array([False] * (len(rows) - 1), pa.bool_())
     for arr in by_position:
         kept_mask = pc.or_(kept_mask, _filled_cells(arr))
+        if pc.all(kept_mask).as_py():  # every row holds something already (the usual first column)
+            break
     kept = pc.indices_nonzero(kept_mask)
+    every_row = len(kept) == len(rows) - 1
     if len(kept) > sheet.max_rows:
         issues.append(Issue("error", sheet.name, None, None, "", "too_many_rows",
                             {"rows": len(kept), "limit": sheet.max_rows}))
@@ -726,7 +731,8 @@ def _columnar_table(sheet: spec.TableSheet, rows: ArrowRows, positions: dict[str
         if c.key not in positions:  # an optional column the file does not have
             columns.append((pa.nulls(len(kept), _ARROW_KIND[c.kind]), None))
             continue
-        arr = by_position[positions[c.key]].take(kept)
+        arr = by_position[positions[c.key]]
+        arr = arr if every_row else arr.take(kept)
         values, later = _fast_arrow(c, arr, ref)
         at = pc.indices_nonzero(later)
         columns.append((values, later if len(at) else None))

@@ -292,7 +292,7 @@ def _activity_reasons_columnar(table: pa.Table, period_end: dt.date) -> tuple[st
         def percent(v) -> str:
             return f"{v or 0:g}"
 
-        dates = pc.binary_join_element_wise('"', pc.strftime(rows.column("end_date"), "%Y-%m-%d"), '"', "")
+        dates = pc.binary_join_element_wise('"', rows.column("end_date").cast(pa.string()), '"', "")  # as str(date)
         params = pc.binary_join_element_wise('{"date": ', dates, ', "status": ', coded(rows.column("status"), state),
                                              ', "percent": ', coded(rows.column("percent_complete"), percent), "}", "")
         params = pc.if_else(late, params, pa.nulls(n, pa.string()))
