@@ -304,8 +304,17 @@ def _workbooks(items: list, names: list[str]) -> Iterator[bytes]:
         bundle.close()
 
 
-def _check_all(datas: list[bytes]) -> list[Validation]:
+# The niceness of a worker once it checks workbooks nobody waits for: it leaves the CPU to the
+# server and the browser drawing the first page.
+BACKGROUND_NICE = 10
+
+
+def _check_all(datas: list[bytes], background: bool = False) -> list[Validation]:
     """In a worker process: etl.load.check of each workbook (the reference data came with the fork)."""
+    if background:
+        with contextlib.suppress(OSError):
+            if os.getpriority(os.PRIO_PROCESS, 0) < BACKGROUND_NICE:
+                os.setpriority(os.PRIO_PROCESS, 0, BACKGROUND_NICE)
     ref = _ref()
     return [check(data, ref) for data in datas]
 
@@ -322,14 +331,18 @@ class _Checked:
     processes forked from this one (the modules and the reference data come with the fork, so a
     worker starts in milliseconds) while this process inserts: reading and validating was most of
     a demo load once its rows went in batches. Checking starts when this is made; `ahead` groups
-    of `group` workbooks are in flight at most. Without fork (or with one CPU) the validation is
-    None: load_bytes checks in this process, as it always did. close() ends the workers."""
+    of `group` workbooks are in flight at most. From the `background`-th workbook on, nobody waits
+    for them: a worker checks them at a lower priority (BACKGROUND_NICE). Without fork (or with one
+    CPU) the validation is None: load_bytes checks in this process, as it always did. close() ends
+    the workers."""
 
-    def __init__(self, datas: Iterable[bytes], workers: int = 2, group: int = 10, ahead: int = 12):
+    def __init__(self, datas: Iterable[bytes], workers: int = 2, group: int = 10, ahead: int = 12,
+                 background: int | None = None):
         self._source = iter(datas)
         self._flight: deque = deque()
         self._ready: Iterator[tuple[bytes, Validation | None]] = iter(())
         self._group, self._ahead = group, ahead
+        self._background, self._submitted = background, 0
         self._pool = None
         if workers >= 2 and (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods():
             _ref()  # loaded before the fork: the workers have it
@@ -342,7 +355,9 @@ class _Checked:
             chunk = [data for _, data in zip(range(self._group), self._source, strict=False)]
             if not chunk:
                 return
-            self._flight.append((chunk, self._pool.submit(_check_all, chunk)))
+            background = self._background is not None and self._submitted >= self._background
+            self._submitted += len(chunk)
+            self._flight.append((chunk, self._pool.submit(_check_all, chunk, background)))
 
     def __iter__(self) -> Iterator[tuple[bytes, Validation | None]]:
         return self
@@ -463,7 +478,7 @@ class Build:
             n_first = sum(1 for it in items if str(it[2]) in first)
             _fresh(self.path, None)
             # The workbooks are checked from now on, in worker processes, while the database is set up.
-            with contextlib.closing(_Checked(_workbooks(items, names))) as workbooks, \
+            with contextlib.closing(_Checked(_workbooks(items, names), background=n_first)) as workbooks, \
                     connection.shared_writer(self.path) as shared:
                 self._started.set()
                 con = shared.cursor()
