@@ -329,7 +329,7 @@ def styled_figure(
     bottom = 8
     if lay["xaxis"].get("side") != "top" and lay["xaxis"].get("visible", True) and not empty:
         tick_size = (lay["xaxis"].get("tickfont") or {}).get("size") or FONT_SIZE
-        bottom += 10 + tick_size + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
+        bottom += max(26, 10 + tick_size) + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
     margin = {"l": 20, "r": 20, **lay.get("margin", {})}
     # whole pixels: plotly compares the margins it computes with these, and a fraction would differ
     margin["t"] = math.ceil(max(margin.get("t", 0), top + 8))
