@@ -644,18 +644,15 @@ def _read_columnar(data: bytes, sheet: str) -> ArrowRows | None:
 
     _arrow_within_limits()
     try:
-        loaded = fastexcel.read_excel(data).load_sheet(sheet, header_row=0, schema_sample_rows=None,
-                                                      dtype_coercion="strict")
-        columns = loaded.selected_columns  # (available_columns() costs a pass over the cells)
-        if any(c.column_name_from != "looked_up" or c.absolute_index != n for n, c in enumerate(columns)):
-            return None
-        batch = loaded.to_arrow()
+        batch = fastexcel.read_excel(data).load_sheet(sheet, header_row=0, schema_sample_rows=None,
+                                                     dtype_coercion="strict", eager=True)
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - whatever fastexcel could not do, calamine does as before
         return None
     # Each header one of the template's, once: a text cell holding exactly that (fastexcel names
-    # a column after its header cell's value, whatever its kind, and renames a repeated one).
+    # a column after its header cell's value, whatever its kind, an empty one __UNNAMED__<n>, and
+    # renames a repeated one). A1 being filled, the first column is column A.
     names = batch.schema.names
     headers = {c.header for s in spec.TABLE_SHEETS for c in s.columns}
     if len(set(names)) != len(names) or not set(names) <= headers:
