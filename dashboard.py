@@ -80,6 +80,7 @@ def ensure_database():
         raise build.error
     if build.done.is_set():
         return None
+    st.session_state["_demo_progress_in_page"] = True  # this call is the page's, not a refresh
     demo_progress(build)
     return build
 
@@ -88,6 +89,10 @@ def ensure_database():
 def demo_progress(build) -> None:
     if build.done.is_set():
         st.rerun()  # the whole app: the pages show everything and this message goes
+    if not st.session_state.pop("_demo_progress_in_page", False):
+        # A refresh, which the browser asks for a second after it drew the page: the page is
+        # there, with its charts, so the rest of the demo may load now (etl.demo.Build.shown).
+        build.shown.set()
     st.info(t("app.demo_progress", n=build.loaded, total=build.total), icon=":material/hourglass_top:")
 
 

@@ -25,6 +25,7 @@ import random
 import signal
 import tarfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -453,9 +454,13 @@ class Build:
         self.loaded = 0
         self.error: BaseException | None = None
         self.first_ready = threading.Event()  # the default quarter and the one before are in
-        # Set by the dashboard once its first page is out: until then (or RESUME_AFTER_S) the build
-        # waits after the first quarters, so that it does not slow down the first page.
+        # Set by the dashboard once its first page is out (resume), then once a browser has drawn it
+        # (shown: the page's progress message asks for its first refresh a second after it is drawn).
+        # Until both (or RESUME_AFTER_S) the build waits after the first quarters, so that it slows
+        # down neither the first page's script nor the browser drawing its charts (its plotly code
+        # comes from this process, which the build would share).
         self.resume = threading.Event()
+        self.shown = threading.Event()
         self.done = threading.Event()
         self._started = threading.Event()  # the shared connection is registered
         self.thread = threading.Thread(target=self._run, name="isc-demo-build", daemon=True)
@@ -495,7 +500,9 @@ class Build:
                         self.loaded = hi
                         if hi >= n_first and not self.first_ready.is_set():
                             self.first_ready.set()
+                            until = time.monotonic() + self.RESUME_AFTER_S
                             self.resume.wait(self.RESUME_AFTER_S)
+                            self.shown.wait(max(0.0, until - time.monotonic()))
                 finally:
                     con.close()
             self.marker.unlink(missing_ok=True)

@@ -64,6 +64,7 @@ def test_background_build_in_batches_makes_the_one_by_one_database(tmp_path, sma
     batched = tmp_path / "batched" / "isc.duckdb"
     build = demo.Build(batched, DEMO_LAST_PERIOD)
     build.resume.set()
+    build.shown.set()
     build.thread.start()
     assert build.done.wait(120)
     assert build.error is None, build.error
