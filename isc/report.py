@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+if TYPE_CHECKING:  # the core reads a Records table through its own methods only
+    import pyarrow as pa
 
 # The Sectors and roles a report's header names a contact for (Report sheet rows, in order).
 SECTOR_ROLE_COLUMNS = ("ITU-R", "ITU-T", "ITU-D", "GS", "RO")
