@@ -25,7 +25,6 @@ from operator import itemgetter
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from openpyxl.utils import get_column_letter
 
 from etl import spec
 from etl.reader import ArrowRows, RawWorkbook, _cells
@@ -66,6 +65,17 @@ ISSUE_KEYS = frozenset((
     # a file the CLI cannot open at all (etl.service.load_files)
     "file_cannot_read",
 ))  # fmt: skip
+
+
+def get_column_letter(index: int) -> str:
+    """Excel's column name for a 1-based index (1 -> A, 28 -> AB), as openpyxl.utils writes it:
+    here so that validating a report does not import openpyxl (about 70 ms of a first start)."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
 
 
 TEXT_PARTS = ("message", "expected", "fix", "value")

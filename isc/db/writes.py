@@ -82,16 +82,33 @@ def replace_reference(con: duckdb.DuckDBPyConnection, tables: dict[str, list[dic
     return counts
 
 
+_TYPES: dict[str, dict[str, str]] = {}  # table -> {column: DuckDB type}, see _column_types
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The table's column types, read once per process: every database written here has been
+    brought to this code's schema (schema.ensure_schema, SCHEMA_VERSION) before any write, and no
+    migration writes through this module, so a table's types are the same in all of them. A load
+    used to ask information_schema once per table (5 statements a report)."""
+    types = _TYPES.get(table)
+    if not types:
+        types = dict(con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = 'main'",
+            [table],
+        ).fetchall())  # fmt: skip
+        if types:  # a table not created yet is asked again
+            _TYPES[table] = types
+    return types
+
+
 def _insert_text(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list] | None) -> None:
     """Rows given as columns of values inserted in one statement, each value as text cast by DuckDB
     to its column's type, as the parameters of an INSERT per row would be: reference data is a few
     hundred rows, and a statement per row was most of a first start's database setup."""
     if not columns or not columns[0]:
         return
-    types = dict(con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-        [table],
-    ).fetchall())
+    types = _column_types(con, table)
     arrays = [pa.array([None if v is None else str(v) for v in values], pa.string()) for values in columns]
     con.register("_reference", pa.Table.from_arrays(arrays, names=names))
     try:
@@ -309,10 +326,7 @@ def _insert(con, table: str, columns: dict[str, list]) -> None:
     if batch is not None:
         batch.add(table, columns)
         return
-    types = dict(con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-        [table],
-    ).fetchall())
+    types = _column_types(con, table)
     try:
         arrays = [values.cast(_ARROW_TYPES[types[c]]) if isinstance(values, pa.Array | pa.ChunkedArray)
                   else pa.array(values, _ARROW_TYPES[types[c]], from_pandas=True) for c, values in columns.items()]
