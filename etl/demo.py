@@ -18,6 +18,7 @@ import copy
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -29,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from etl import spec
@@ -334,12 +336,16 @@ class _Checked:
     a demo load once its rows went in batches. Checking starts when this is made; `ahead` groups
     of `group` workbooks are in flight at most. From the `background`-th workbook on, nobody waits
     for them: a worker checks them at a lower priority (BACKGROUND_NICE). Without fork (or with one
-    CPU) the validation is None: load_bytes checks in this process, as it always did. close() ends
-    the workers."""
+    CPU) the validation is None: load_bytes checks in this process, as it always did. A worker
+    that does not answer within WAIT_S (stuck: a fork of a threaded server can inherit a lock
+    held by another thread) or that died is stopped, and the rest is checked in this process:
+    the build is slower, never hung. close() ends the workers."""
+
+    WAIT_S = 60.0  # a group of 10 workbooks takes well under a second
 
     def __init__(self, datas: Iterable[bytes], workers: int = 2, group: int = 10, ahead: int = 12,
                  background: int | None = None):
-        self._source = iter(datas)
+        self._origin = self._source = iter(datas)
         self._flight: deque = deque()
         self._ready: Iterator[tuple[bytes, Validation | None]] = iter(())
         self._group, self._ahead = group, ahead
@@ -371,15 +377,30 @@ class _Checked:
         if not self._flight:
             raise StopIteration
         chunk, future = self._flight.popleft()
-        self._ready = zip(chunk, future.result(), strict=True)
+        try:
+            results = future.result(timeout=self.WAIT_S)
+        except (TimeoutError, BrokenProcessPool):
+            self._check_here([chunk, *(c for c, _ in self._flight)])
+            return next(self)
+        self._ready = zip(chunk, results, strict=True)
         self._submit()
         return next(self._ready)
+
+    def _check_here(self, pending: list[list[bytes]]) -> None:
+        """Stop the workers; the workbooks they held, then the rest, are checked in this process."""
+        pool, self._pool = self._pool, None
+        self._flight.clear()
+        for process in list((getattr(pool, "_processes", None) or {}).values()):  # a stuck one never ends
+            with contextlib.suppress(Exception):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        self._source = itertools.chain(itertools.chain.from_iterable(pending), self._origin)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        close = getattr(self._source, "close", None)
+        close = getattr(self._origin, "close", None)
         if close is not None:
             close()
 

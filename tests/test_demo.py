@@ -159,3 +159,42 @@ def test_reference_data_is_stored_as_inserts_row_by_row_stored_it(tmp_path):
     want = stored(tmp_path / "b" / "isc.duckdb", row_by_row)
     assert all(rows for rows, _ in want.values())
     assert got == want
+
+
+def _stuck(datas, background=False):  # noqa: ARG001 - _check_all's signature
+    """A worker that never answers (as one holding a lock inherited through the fork would)."""
+    import time
+
+    time.sleep(600)
+
+
+def test_a_stuck_or_dead_worker_means_checking_here_not_a_hung_build(monkeypatch):
+    """The workers' checks are only ahead of time: a worker that does not answer (or dies) is
+    stopped and every workbook is still given, in order, to be checked in this process."""
+    datas = [f"workbook {k}".encode() for k in range(25)]
+    monkeypatch.setattr(demo._Checked, "WAIT_S", 1.0)
+    monkeypatch.setattr(demo, "_check_all", _stuck)
+    checked = demo._Checked(iter(datas), group=10, ahead=2)
+    if checked._pool is None:
+        pytest.skip("no fork here: workbooks are checked in this process anyway")
+    try:
+        pairs = list(checked)
+    finally:
+        checked.close()  # the stuck workers were killed when it gave up on them
+    assert [data for data, _ in pairs] == datas
+    assert all(validation is None for _, validation in pairs)  # checked by load_bytes here
+
+    # a worker that dies: the same
+    monkeypatch.setattr(demo, "_check_all", _dies)
+    checked = demo._Checked(iter(datas), group=10, ahead=2)
+    try:
+        pairs = list(checked)
+    finally:
+        checked.close()
+    assert [data for data, _ in pairs] == datas and all(v is None for _, v in pairs)
+
+
+def _dies(datas, background=False):  # noqa: ARG001
+    import os
+
+    os._exit(3)
