@@ -97,6 +97,7 @@ TEMPLATE = go.layout.Template(
 AS_OF_FONT = {"size": 13, "color": "#333333"}  # the "as of" line under every plot
 LABEL_PAD = 29  # px plotly's automargin adds to the widest tick label beside the plot
 HEATMAP_PAD = 8  # and beside a heatmap, this much more
+LAST_LABEL_PAD = 14  # px plotly keeps right of the part of the last x label past the plot
 
 
 # --- fitting text to the width a chart gets ----------------------------------------------------
@@ -238,7 +239,28 @@ def reserve_margins(lay: dict, traces: list[dict], width: float) -> None:
                default=0.0)  # fmt: skip
     margin = lay.setdefault("margin", {})
     margin["l"] = max(margin.get("l", 0), math.ceil(left))
-    margin["r"] = max(margin.get("r", 0), math.ceil(_colorbar_room(traces, width)))
+    right = max(
+        _colorbar_room(traces, width), _last_label_room(lay.get("xaxis") or {}, traces, width - left - 20)
+    )
+    margin["r"] = max(margin.get("r", 0), math.ceil(right))
+
+
+def _last_label_room(axis: dict, traces: list[dict], plot_px: float) -> float:
+    """Right of the plot, the part of a category axis's last label that overhangs its column
+    (centred on it): many narrow columns (40 quarters) and a long last label ("2026-Q3")."""
+    if axis.get("side") == "top" or axis.get("tickangle") not in (None, 0):
+        return 0.0
+    if any(tr.get("type") not in ("heatmap", "bar") for tr in traces):  # lines: measured, no overhang
+        return 0.0
+    labels = _tick_labels(axis, traces, "x", "xaxis")
+    if not labels or not all(isinstance(v, str) for tr in traces for v in _values(tr.get("x"))[:1]):
+        return 0.0
+    columns = len(dict.fromkeys(v for tr in traces for v in _values(tr.get("x")))) or 1
+    size = (axis.get("tickfont") or {}).get("size") or FONT_SIZE
+    overhang = (
+        max(_label_px(line, size) for line in str(labels[-1]).split("<br>")) / 2 - plot_px / columns / 2
+    )
+    return overhang + LAST_LABEL_PAD
 
 
 def summary(fig: go.Figure) -> str:
@@ -329,7 +351,9 @@ def styled_figure(
     bottom = 8
     if lay["xaxis"].get("side") != "top" and lay["xaxis"].get("visible", True) and not empty:
         tick_size = (lay["xaxis"].get("tickfont") or {}).get("size") or FONT_SIZE
-        bottom += max(26, 10 + tick_size) + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
+        bottom += (
+            max(26, 10 + tick_size) + (26 if x_title else 0) + (30 if lay["xaxis"].get("tickangle") else 0)
+        )
     margin = {"l": 20, "r": 20, **lay.get("margin", {})}
     # whole pixels: plotly compares the margins it computes with these, and a fraction would differ
     margin["t"] = math.ceil(max(margin.get("t", 0), top + 8))
