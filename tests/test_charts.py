@@ -394,3 +394,23 @@ def test_completeness_bars_of_a_quarter_with_nothing_due_yet_draw_empty_shares()
     rates = comp.rates(pd.DataFrame(rows), "sector")
     fig = charts.completeness_bars(rates, AS_OF, "sector", "By Sector, 2026-Q4")
     assert [list(t.x) for t in fig.data] == [[0.0, 0.0]] * 3
+
+
+def test_margins_hold_the_labels_before_plotly_measures_them():
+    """isc.chart_style.reserve_margins (see tests/e2e/test_chart_margins_e2e.py for the browser):
+    the left margin grows with the longest category label; a heatmap over many quarters keeps
+    room right of the plot for its last label; a few wide columns need none."""
+    from isc import chart_style
+    from isc.font_metrics import arial_px
+
+    def margins(labels: list[str], quarters: int) -> dict:
+        periods = [f"{2017 + q // 4}-Q{q % 4 + 1}" for q in range(quarters)]
+        data = [{"type": "heatmap", "x": periods, "y": labels, "z": [[1] * quarters for _ in labels],
+                 "showscale": False}]  # fmt: skip
+        return chart_style.styled_figure(data, "t", "as of", "s", width=440).layout.margin
+
+    short, long = margins(["ITU-R", "GS"], 4), margins(["ITU-R", "Regional Presence and Partnerships"], 4)
+    assert long.l - short.l == pytest.approx(
+        arial_px("Regional Presence and Partnerships", 16) - arial_px("ITU-R", 16), abs=1.5
+    )
+    assert short.r == 20 and margins(["ITU-R"], 40).r > 20
